@@ -1,0 +1,11 @@
+#pragma once
+
+/// Umbrella header of dlbfgs, the distributed-memory L-BFGS solver.
+
+#include "dlbfgs/minimize.hpp"
+#include "dlbfgs/objective.hpp"
+#include "dlbfgs/options.hpp"
+#include "dlbfgs/partition.hpp"
+#include "dlbfgs/problems.hpp"
+#include "dlbfgs/result.hpp"
+#include "dlbfgs/version.hpp"

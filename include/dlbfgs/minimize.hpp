@@ -1,0 +1,25 @@
+#pragma once
+
+#include <Eigen/Core>
+
+#include "dlbfgs/objective.hpp"
+#include "dlbfgs/options.hpp"
+#include "dlbfgs/partition.hpp"
+#include "dlbfgs/result.hpp"
+
+namespace dlbfgs {
+
+/// Minimises `objective` with L-BFGS, starting from and updating x in place (this rank's block,
+/// size part.local_size()). Collective on part.comm() (the solver communicates on a private
+/// duplicate). The solver performs one MPI_Allreduce per objective evaluation plus one at start-up
+/// (the consistency check of options and sizes) with the fused two-loop; the classic two-loop
+/// adds 2m + 1 per iteration.
+///
+/// Throws std::invalid_argument, on every rank alike, when the options are out of range, differ
+/// between ranks, or x does not match the partition. Every other outcome (convergence, limits,
+/// failures of the objective on any rank) is returned in LbfgsResult, identically on every rank,
+/// with x the best iterate found.
+LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
+                     const LbfgsOptions& options = LbfgsOptions());
+
+}  // namespace dlbfgs

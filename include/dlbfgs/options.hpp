@@ -1,0 +1,106 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace dlbfgs {
+
+struct IterationSummary;
+
+/// How the search direction d = -H g is computed from the (s, y) history.
+enum class TwoLoopType {
+  /// Vector-free two-loop on a replicated Gram matrix: no reduction of its own, one streaming
+  /// pass over the history to form d; its partial sums ride in each evaluation's allreduce.
+  kFused,
+  /// Textbook two-loop recursion (Nocedal & Wright, Alg. 7.4) with a global dot product per
+  /// step: 2m reductions per iteration plus one for the curvature pair. The reference.
+  kClassic,
+};
+
+/// Step-length rule.
+enum class LineSearchType {
+  /// More & Thuente (1994): strong Wolfe conditions with safeguarded cubic interpolation.
+  kMoreThuente,
+  /// Backtracking by interpolation on the Armijo condition (optionally also weak Wolfe).
+  kBacktracking,
+};
+
+/// What an iteration callback asks the solver to do next.
+enum class CallbackResult { kContinue, kStop };
+
+/// Called on every rank at the start point (iteration 0) and after every accepted iteration, the
+/// last one included, with a summary that is identical on all ranks. A kStop on any rank stops the run on all ranks (the votes are combined in the next
+/// evaluation's allreduce, so that evaluation is spent and discarded; the returned x is the one
+/// the summary describes).
+using IterationCallback = std::function<CallbackResult(const IterationSummary&)>;
+
+/// Options of Minimize(). A plain struct: every field has a documented default and range, and
+/// Minimize() rejects out-of-range values with std::invalid_argument naming the field. Every rank
+/// must pass the same values (checked collectively; the callback is not compared).
+struct LbfgsOptions {
+  /// Number m of (s, y) pairs kept. Range [1, 1000]. Memory: about (2m + 7) n_local doubles.
+  int history_size = 10;
+
+  // Stopping tests, checked after every accepted step (and at the start point).
+  /// Stop when ||g||_2 <= grad_tol (absolute, global 2-norm). Range >= 0.
+  double grad_tol = 1e-5;
+  /// Stop when ||g||_2 <= grad_rel_tol * ||g_0||_2. Range >= 0; 0 turns the test off.
+  double grad_rel_tol = 0;
+  /// Stop when (f_{k-past} - f_k) / max(1, |f_k|) <= f_rel_tol. Range >= 0; off when 0 or past == 0.
+  double f_rel_tol = 0;
+  /// Distance in iterations of the f_rel_tol test. Range [0, 1000]; 0 turns the test off.
+  int past = 0;
+  /// Stop after this many iterations (accepted steps). Range >= 0.
+  int max_iterations = 1000;
+  /// Stop once this many objective evaluations have been spent. Range >= 0; 0: no limit.
+  int max_evaluations = 0;
+
+  /// Direction computation; kFused is the default, kClassic the textbook reference.
+  TwoLoopType two_loop = TwoLoopType::kFused;
+  /// Step-length rule.
+  LineSearchType line_search = LineSearchType::kMoreThuente;
+  /// Sufficient-decrease (Armijo) constant c1. Range (0, 0.5).
+  double c1 = 1e-4;
+  /// Curvature constant c2 (strong Wolfe for More-Thuente, weak Wolfe for backtracking with
+  /// backtracking_wolfe). Range (c1, 1).
+  double c2 = 0.9;
+  /// Backtracking only: also require the weak Wolfe curvature condition phi'(a) >= c2 phi'(0),
+  /// growing the step when it fails.
+  bool backtracking_wolfe = false;
+  /// Most objective evaluations one line search may spend. Range [1, 1000].
+  int max_line_search_evaluations = 20;
+  /// Smallest and largest step length a line search may try. 0 < min_step < max_step.
+  double min_step = 1e-20;
+  double max_step = 1e20;
+
+  /// Curvature safeguard: the pair (s, y) is skipped (and counted) when s'y <= curvature_eps * y'y.
+  /// Range >= 0.
+  double curvature_eps = 2.220446049250313e-16;
+  /// Fused two-loop only: recompute the whole replicated Gram matrix from the stored vectors every
+  /// this many iterations (its partial sums ride in an evaluation's allreduce). Every entry is
+  /// computed directly from stored vectors when the vector is created, so there is no drift to
+  /// correct; the refresh is a defence in depth. Range >= 0; 0: never.
+  int gram_refresh_interval = 0;
+  /// Fused two-loop only: the direction's slope g'd is known both from the Gram matrix (used by
+  /// the line search) and as a direct partial sum (checked in the first trial's allreduce). When
+  /// they differ by more than this relative amount the history is reset. Range >= 0.
+  double gram_check_tol = 1e-8;
+
+  /// Optional per-iteration callback (see IterationCallback). Empty: none.
+  IterationCallback callback;
+};
+
+/// Returns "" when every field of `options` is in range, otherwise a one-line message naming the
+/// first offending field and its condition. Local.
+std::string ValidateOptions(const LbfgsOptions& options);
+
+/// Parses "fused"/"classic" (throws std::invalid_argument otherwise). Local.
+TwoLoopType ParseTwoLoopType(const std::string& name);
+/// Parses "more-thuente"/"backtracking" (throws std::invalid_argument otherwise). Local.
+LineSearchType ParseLineSearchType(const std::string& name);
+/// "fused" or "classic". Local.
+const char* ToString(TwoLoopType type);
+/// "more-thuente" or "backtracking". Local.
+const char* ToString(LineSearchType type);
+
+}  // namespace dlbfgs

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <string>
+
+namespace dlbfgs {
+
+/// Why Minimize() returned. Identical on every rank.
+enum class TerminationReason {
+  kGradientTolerance,          ///< ||g|| <= grad_tol (converged)
+  kRelativeGradientTolerance,  ///< ||g|| <= grad_rel_tol * ||g_0|| (converged)
+  kFunctionTolerance,          ///< relative decrease over `past` iterations <= f_rel_tol (converged)
+  kMaxIterations,              ///< max_iterations reached
+  kMaxEvaluations,             ///< max_evaluations reached
+  kLineSearchFailed,           ///< no acceptable step, even along steepest descent
+  kNonFiniteValue,             ///< f or g not finite at the start point, or at every trial step
+  kObjectiveError,             ///< the objective threw on at least one rank
+  kUserRequested,              ///< the iteration callback asked to stop
+};
+
+/// Short snake_case name of a reason ("gradient_tolerance", ...). Local.
+const char* ToString(TerminationReason reason);
+
+/// The solver's own collective communication (the objective's is not counted). Per rank.
+struct CommStats {
+  long long allreduce_calls = 0;    ///< number of MPI_Allreduce calls
+  long long allreduce_doubles = 0;  ///< doubles summed, over all calls
+  double allreduce_seconds = 0;     ///< wall time inside MPI_Allreduce (this rank)
+};
+
+/// State after an accepted iteration, passed to the callback. Identical on every rank except
+/// `seconds`, which is this rank's clock.
+struct IterationSummary {
+  int iteration = 0;        ///< accepted steps so far (0: the start point)
+  double f = 0;             ///< f(x_k)
+  double grad_norm = 0;     ///< ||g(x_k)||_2
+  double step = 0;          ///< accepted step length alpha_k (0 at the start point)
+  int evaluations = 0;      ///< objective evaluations so far
+  int history_count = 0;    ///< (s, y) pairs currently stored
+  double seconds = 0;       ///< since the first evaluation
+};
+
+/// Outcome of Minimize(). Every field except `seconds`, `setup_seconds` and `comm` is identical
+/// on every rank.
+struct LbfgsResult {
+  TerminationReason reason = TerminationReason::kMaxIterations;
+  std::string message;       ///< one human-readable line
+  double f = 0;              ///< f at the returned x
+  double grad_norm = 0;      ///< ||g||_2 at the returned x
+  int iterations = 0;        ///< accepted steps
+  int evaluations = 0;       ///< objective evaluations, the start point included
+  int skipped_updates = 0;   ///< pairs rejected by the curvature safeguard
+  int history_resets = 0;    ///< times the history was cleared (non-descent, failed search, check)
+  int gram_refreshes = 0;    ///< fused: full Gram recomputations
+  double seconds = 0;        ///< this rank: first evaluation to return
+  double setup_seconds = 0;  ///< this rank: allocation and first touch of the workspace
+  CommStats comm;            ///< this rank's count of the solver's own collectives
+
+  /// True for the three tolerance reasons.
+  bool Converged() const {
+    return reason == TerminationReason::kGradientTolerance ||
+           reason == TerminationReason::kRelativeGradientTolerance ||
+           reason == TerminationReason::kFunctionTolerance;
+  }
+};
+
+}  // namespace dlbfgs

@@ -1,0 +1,88 @@
+// Backtracking line search on the Armijo (sufficient decrease) condition with safeguarded
+// quadratic interpolation (Nocedal & Wright, Section 3.5, "Interpolation"; Dennis & Schnabel,
+// Alg. A6.3.1), optionally also enforcing the weak Wolfe curvature condition by expanding the step
+// and bisecting the bracket [lo, hi] (Nocedal & Wright, Alg. 3.5 in its simplest form).
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "line_search.hpp"
+
+namespace dlbfgs::internal {
+namespace {
+
+// The interpolated step is kept in [0.1, 0.5] of the failed one (Dennis & Schnabel's safeguard):
+// at least halve, never shrink by more than 10x on one evaluation.
+constexpr double kShrinkMin = 0.1;
+constexpr double kShrinkMax = 0.5;
+// Expansion factor while the curvature condition fails and no upper bound is known.
+constexpr double kExpand = 2.1;
+
+class Backtracking final : public LineSearch {
+ public:
+  explicit Backtracking(const LbfgsOptions& o)
+      : c1_(o.c1),
+        c2_(o.c2),
+        wolfe_(o.backtracking_wolfe),
+        min_step_(o.min_step),
+        max_step_(o.max_step),
+        max_evaluations_(o.max_line_search_evaluations) {}
+
+  LineSearchOutcome Search(const PhiSample& phi0, double alpha_init, PhiFunction& phi) override {
+    LineSearchOutcome out;
+    double lo = 0;
+    double hi = std::numeric_limits<double>::infinity();
+    double alpha = std::clamp(alpha_init, min_step_, max_step_);
+    while (out.evaluations < max_evaluations_) {
+      const PhiSample s = phi.Evaluate(alpha);
+      ++out.evaluations;
+      out.last = s;
+      if (s.abort) {
+        out.status = LineSearchStatus::kAborted;
+        return out;
+      }
+      const bool finite = std::isfinite(s.phi) && std::isfinite(s.dphi);
+      if (!finite || s.phi > phi0.phi + c1_ * alpha * phi0.dphi) {
+        // Armijo fails: minimiser of the quadratic through phi(0), phi'(0), phi(alpha).
+        hi = alpha;
+        double next = kShrinkMax * alpha;
+        if (finite) {
+          const double denom = 2 * (s.phi - phi0.phi - phi0.dphi * alpha);
+          if (denom > 0) next = -phi0.dphi * alpha * alpha / denom;
+        }
+        alpha = std::clamp(next, kShrinkMin * alpha, kShrinkMax * alpha);
+        if (alpha <= lo) alpha = 0.5 * (lo + hi);
+      } else if (wolfe_ && s.dphi < c2_ * phi0.dphi) {
+        // Step too short for the curvature condition: expand, or bisect a known bracket.
+        lo = alpha;
+        alpha = std::isfinite(hi) ? 0.5 * (lo + hi) : kExpand * alpha;
+      } else {
+        out.status = LineSearchStatus::kSuccess;
+        return out;
+      }
+      if (alpha < min_step_ || alpha > max_step_ || (std::isfinite(hi) && hi - lo <= 1e-12 * hi)) {
+        out.status = LineSearchStatus::kNoProgress;
+        return out;
+      }
+    }
+    out.status = LineSearchStatus::kMaxEvaluations;
+    return out;
+  }
+
+ private:
+  double c1_;
+  double c2_;
+  bool wolfe_;
+  double min_step_;
+  double max_step_;
+  int max_evaluations_;
+};
+
+}  // namespace
+
+std::unique_ptr<LineSearch> MakeBacktracking(const LbfgsOptions& options) {
+  return std::make_unique<Backtracking>(options);
+}
+
+}  // namespace dlbfgs::internal

@@ -1,0 +1,509 @@
+// The L-BFGS driver: start-up checks, the iteration loop, the evaluation that carries every
+// partial sum of a trial point in one allreduce, the history update and the stopping tests.
+// Algorithm: Nocedal & Wright, "Numerical Optimization", 2nd ed., Alg. 7.5 (L-BFGS).
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dlbfgs/minimize.hpp"
+#include "history.hpp"
+#include "line_search.hpp"
+#include "passes.hpp"
+#include "reducer.hpp"
+#include "two_loop.hpp"
+
+namespace dlbfgs {
+namespace internal {
+namespace {
+
+double Now() {
+  using Clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
+
+std::string Format(const char* fmt, double a, double b = 0, double c = 0) {
+  char buffer[256];
+  std::snprintf(buffer, sizeof(buffer), fmt, a, b, c);
+  return buffer;
+}
+
+// Layout of the one allreduce per evaluation. The header is always sent; the fused two-loop
+// appends 6 cross products per history slot, and a Gram refresh appends three (m+1)^2 blocks.
+enum PayloadSlot : int {
+  kF,           // this rank's share of f
+  kSlope,       // g_t'd = phi'(alpha)
+  kGradSq,      // g_t'g_t
+  kErrors,      // ranks whose objective threw
+  kStopVotes,   // ranks that ask to stop (callback)
+  kCheckSlope,  // first trial of a search: g'd summed directly, to check the Gram slope
+  kPairSY,      // candidate pair s_t'y_t
+  kPairYY,      // y_t'y_t
+  kPairSS,      // s_t's_t
+  kPairSG,      // s_t'g_t
+  kPairYG,      // y_t'g_t
+  kHeaderSize,
+};
+
+// FNV-1a over the bytes of the values every rank must agree on.
+class Fingerprint {
+ public:
+  template <typename T>
+  void Add(const T& value) {
+    unsigned char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));
+    for (unsigned char b : bytes) hash_ = (hash_ ^ b) * 1099511628211ULL;
+  }
+  std::uint64_t value() const { return hash_; }
+
+ private:
+  std::uint64_t hash_ = 14695981039346656037ULL;
+};
+
+std::uint64_t OptionsFingerprint(const LbfgsOptions& o, Eigen::Index n) {
+  Fingerprint h;
+  h.Add(static_cast<std::int64_t>(n));
+  h.Add(o.history_size);
+  h.Add(o.grad_tol);
+  h.Add(o.grad_rel_tol);
+  h.Add(o.f_rel_tol);
+  h.Add(o.past);
+  h.Add(o.max_iterations);
+  h.Add(o.max_evaluations);
+  h.Add(static_cast<int>(o.two_loop));
+  h.Add(static_cast<int>(o.line_search));
+  h.Add(o.c1);
+  h.Add(o.c2);
+  h.Add(o.backtracking_wolfe);
+  h.Add(o.max_line_search_evaluations);
+  h.Add(o.min_step);
+  h.Add(o.max_step);
+  h.Add(o.curvature_eps);
+  h.Add(o.gram_refresh_interval);
+  h.Add(o.gram_check_tol);
+  return h.value();
+}
+
+// Start-up check, the solver's one collective outside evaluations: options valid and identical on
+// every rank, and x of the partition's size. Throws std::invalid_argument on every rank alike.
+void CheckInputs(const LbfgsOptions& options, const Partition& part, Eigen::Index x_size,
+                 Reducer& reducer) {
+  const std::string invalid = ValidateOptions(options);
+  const bool bad_size = x_size != part.local_size();
+  const std::uint64_t fp = OptionsFingerprint(options, part.global_size());
+  std::uint64_t flags[4] = {fp, ~fp, invalid.empty() ? 0u : 1u, bad_size ? 1u : 0u};
+  reducer.Max(flags, 4);
+  if (flags[0] != ~flags[1]) {
+    throw std::invalid_argument("Minimize: LbfgsOptions or the problem size differ between ranks");
+  }
+  if (flags[2] != 0) {
+    // Identical options on every rank: every rank has the same message.
+    throw std::invalid_argument("Minimize: " + invalid);
+  }
+  if (flags[3] != 0) {
+    throw std::invalid_argument(
+        bad_size ? "Minimize: x has " + std::to_string(x_size) + " elements on rank " +
+                       std::to_string(part.rank()) + " but the partition gives it " +
+                       std::to_string(part.local_size())
+                 : std::string("Minimize: x does not match the partition on another rank"));
+  }
+}
+
+class Solver final : public PhiFunction {
+ public:
+  Solver(Objective& objective, const Partition& part, const LbfgsOptions& options,
+         Reducer& reducer)
+      : objective_(objective),
+        options_(options),
+        reducer_(reducer),
+        fused_(options.two_loop == TwoLoopType::kFused),
+        n_local_(part.local_size()),
+        m_(options.history_size),
+        history_(n_local_, m_),
+        coefficients_(m_),
+        x_(Eigen::VectorXd::Zero(n_local_)),
+        xt_(Eigen::VectorXd::Zero(n_local_)),
+        g_(Eigen::VectorXd::Zero(n_local_)),
+        gt_(Eigen::VectorXd::Zero(n_local_)),
+        d_(Eigen::VectorXd::Zero(n_local_)),
+        payload_(kHeaderSize + 6 * (m_ + 1) + 3 * (m_ + 1) * (m_ + 1), 0.0),
+        past_f_(options.past + 1, 0.0),
+        line_search_(MakeLineSearch(options)) {}
+
+  LbfgsResult Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds);
+  PhiSample Evaluate(double alpha) override;
+
+ private:
+  bool EvaluateStart();
+  void ComputeDirection();
+  void AcceptStep(const PhiSample& sample);
+  void UpdateGram();
+  bool Stop(TerminationReason reason, std::string message) {
+    reason_ = reason;
+    message_ = std::move(message);
+    stopped_ = true;
+    return true;
+  }
+  bool CheckStoppingTests();
+  void ObjectiveFailed(bool failed_here, const std::string& what);
+  void ResetHistory() {
+    history_.Clear();
+    ++result_.history_resets;
+  }
+  IterationSummary Summary(double step) const;
+
+  Objective& objective_;
+  const LbfgsOptions& options_;
+  Reducer& reducer_;
+  const bool fused_;
+  const Eigen::Index n_local_;
+  const int m_;
+
+  History history_;
+  DirectionCoefficients coefficients_;
+  Eigen::VectorXd x_, xt_, g_, gt_, d_;  // iterate, trial point, their gradients, direction
+  std::vector<double> payload_;
+  std::vector<double> past_f_;  // f of the last `past` iterates, a ring by iteration number
+  std::unique_ptr<LineSearch> line_search_;
+
+  double f_ = std::numeric_limits<double>::quiet_NaN();  // NaN until the start point is known
+  double gg_ = std::numeric_limits<double>::quiet_NaN();
+  double g0_norm_ = 0;
+  double gtd_ = 0;          // phi'(0) of the current search
+  double gd_partial_ = 0;   // fused: this rank's direct g'd, checked in the first trial
+  double gram_scale_ = 0;   // fused: ||g|| ||d|| from the Gram, the scale of that check
+  bool first_trial_ = false;
+  bool check_failed_ = false;
+  bool refresh_pending_ = false;
+  int stop_votes_ = 0;  // this rank's pending stop request (callback)
+  int iterations_ = 0;
+  int evaluations_ = 0;
+  double start_time_ = 0;
+
+  bool stopped_ = false;
+  TerminationReason reason_ = TerminationReason::kMaxIterations;
+  std::string message_;
+  LbfgsResult result_;
+};
+
+PhiSample Solver::Evaluate(double alpha) {
+  PhiSample sample;
+  sample.alpha = alpha;
+  if (options_.max_evaluations > 0 && evaluations_ >= options_.max_evaluations) {
+    Stop(TerminationReason::kMaxEvaluations,
+         "reached max_evaluations = " + std::to_string(options_.max_evaluations));
+    sample.abort = true;
+    return sample;
+  }
+  xt_.noalias() = x_ + alpha * d_;
+
+  bool failed = false;
+  std::string what;
+  double f_local = 0;
+  try {
+    f_local = objective_.EvaluateLocal(xt_, gt_);
+  } catch (const std::exception& e) {
+    failed = true;
+    what = e.what();
+  } catch (...) {
+    failed = true;
+    what = "unknown exception";
+  }
+
+  const bool refresh = refresh_pending_ && first_trial_;
+  const int old_size = fused_ ? 6 * (m_ + 1) : 0;
+  const int count = kHeaderSize + old_size + (refresh ? 3 * (m_ + 1) * (m_ + 1) : 0);
+  double* p = payload_.data();
+  std::fill_n(p, count, 0.0);
+  if (!failed) {
+    const TrialPartials t =
+        TrialPass(history_, x_, xt_, g_, gt_, d_, fused_ ? p + kHeaderSize : nullptr);
+    p[kF] = f_local;
+    p[kSlope] = t.gtd;
+    p[kGradSq] = t.gg;
+    p[kPairSY] = t.sy;
+    p[kPairYY] = t.yy;
+    p[kPairSS] = t.ss;
+    p[kPairSG] = t.sg;
+    p[kPairYG] = t.yg;
+    if (refresh) GramPartials(history_, p + kHeaderSize + old_size);
+  }
+  p[kErrors] = failed ? 1 : 0;
+  p[kStopVotes] = stop_votes_;
+  p[kCheckSlope] = first_trial_ ? gd_partial_ : 0;
+  reducer_.Sum(p, count);
+  ++evaluations_;
+
+  if (p[kErrors] > 0) {
+    ObjectiveFailed(failed, what);
+    sample.abort = true;
+    return sample;
+  }
+  if (p[kStopVotes] > 0) {
+    Stop(TerminationReason::kUserRequested,
+         "the iteration callback asked to stop on " + std::to_string(static_cast<int>(p[kStopVotes])) +
+             " rank(s)");
+    sample.abort = true;
+    return sample;
+  }
+  if (first_trial_ && fused_ && history_.count() > 0) {
+    // The line search uses phi'(0) from the Gram matrix; the direct sum must agree with it to
+    // rounding (see LbfgsOptions::gram_check_tol). Otherwise start the history afresh after
+    // this step.
+    check_failed_ = std::fabs(p[kCheckSlope] - gtd_) > options_.gram_check_tol * gram_scale_ ||
+                    !std::isfinite(p[kCheckSlope]);
+  }
+  if (refresh) {
+    const int slots = m_ + 1;
+    const double* r = p + kHeaderSize + old_size;
+    for (int k = 0; k < history_.count(); ++k) {
+      for (int l = 0; l < history_.count(); ++l) {
+        const int i = history_.Slot(k);
+        const int j = history_.Slot(l);
+        history_.SS(i, j) = r[i + slots * j];
+        history_.SY(i, j) = r[slots * slots + i + slots * j];
+        history_.YY(i, j) = r[2 * slots * slots + i + slots * j];
+      }
+    }
+    refresh_pending_ = false;
+    ++result_.gram_refreshes;
+  }
+  first_trial_ = false;
+
+  sample.phi = p[kF];
+  sample.dphi = p[kSlope];
+  if (!std::isfinite(sample.phi) || !std::isfinite(sample.dphi) || !std::isfinite(p[kGradSq])) {
+    sample.phi = std::numeric_limits<double>::infinity();
+  }
+  return sample;
+}
+
+void Solver::ObjectiveFailed(bool failed_here, const std::string& what) {
+  // Every rank knows that some rank failed (the reduced count); agree on the lowest such rank and
+  // take its message, so that the outcome is identical everywhere. Error path only.
+  const int first = reducer_.MinInt(failed_here ? reducer_.rank() : reducer_.size());
+  std::string text = what;
+  reducer_.Broadcast(text, first);
+  Stop(TerminationReason::kObjectiveError,
+       "the objective threw on rank " + std::to_string(first) + ": " + text);
+}
+
+bool Solver::EvaluateStart() {
+  // The start point is a trial at alpha = 0 along d = 0 with an empty history: the same single
+  // allreduce as every other evaluation.
+  d_.setZero();
+  const PhiSample s = Evaluate(0.0);
+  if (s.abort) return false;
+  std::swap(x_, xt_);
+  std::swap(g_, gt_);
+  f_ = payload_[kF];
+  gg_ = payload_[kGradSq];
+  if (!std::isfinite(f_) || !std::isfinite(gg_)) {
+    Stop(TerminationReason::kNonFiniteValue,
+         "f or the gradient is not finite at the starting point (f = " + Format("%g", f_) + ")");
+    return false;
+  }
+  g0_norm_ = std::sqrt(gg_);
+  return true;
+}
+
+void Solver::ComputeDirection() {
+  if (!fused_) {
+    gtd_ = ClassicTwoLoop(history_, g_, gg_, d_, coefficients_.alpha, reducer_);
+    if (!(gtd_ < 0)) {
+      ResetHistory();
+      d_ = -g_;
+      gtd_ = -gg_;
+    }
+    return;
+  }
+  FusedTwoLoop(history_, gg_, coefficients_);
+  gtd_ = GramSlope(history_, gg_, coefficients_);
+  if (!(gtd_ < 0) || !std::isfinite(gtd_)) {
+    // Not a descent direction (rounding in a badly conditioned history): restart along -g.
+    ResetHistory();
+    FusedTwoLoop(history_, gg_, coefficients_);
+    gtd_ = -gg_;
+  }
+  gram_scale_ = std::sqrt(gg_ * std::max(0.0, GramSquaredNorm(history_, gg_, coefficients_)));
+  gd_partial_ = FormDirection(history_, coefficients_, g_, d_);
+}
+
+void Solver::UpdateGram() {
+  // Fused: new Sg/Yg for every stored pair, and the candidate's cross products, all read from the
+  // payload of the accepted trial (no communication).
+  const double* o = payload_.data() + kHeaderSize;
+  for (int k = 0; k < history_.count(); ++k) {
+    const int j = history_.Slot(k);
+    history_.Sg(j) = o[6 * j + 0];
+    history_.Yg(j) = o[6 * j + 1];
+  }
+}
+
+void Solver::AcceptStep(const PhiSample& sample) {
+  std::swap(x_, xt_);
+  std::swap(g_, gt_);
+  f_ = sample.phi;
+  gg_ = payload_[kGradSq];
+  ++iterations_;
+  if (check_failed_) {
+    ResetHistory();
+    check_failed_ = false;
+  }
+  const double* p = payload_.data();
+  if (fused_) UpdateGram();
+  // Curvature safeguard: keep the pair only when s'y > eps y'y (Nocedal & Wright, Section 7.2).
+  const double sy = p[kPairSY];
+  const double yy = p[kPairYY];
+  if (!(sy > options_.curvature_eps * yy) || !(yy > 0)) {
+    ++result_.skipped_updates;
+    return;
+  }
+  const int t = history_.Spare();
+  history_.SY(t, t) = sy;
+  history_.YY(t, t) = yy;
+  history_.SS(t, t) = p[kPairSS];
+  history_.Sg(t) = p[kPairSG];
+  history_.Yg(t) = p[kPairYG];
+  if (fused_) {
+    const double* o = p + kHeaderSize;
+    for (int k = 0; k < history_.count(); ++k) {
+      const int j = history_.Slot(k);
+      history_.SY(j, t) = o[6 * j + 2];
+      history_.YY(j, t) = history_.YY(t, j) = o[6 * j + 3];
+      history_.SS(j, t) = history_.SS(t, j) = o[6 * j + 4];
+      history_.SY(t, j) = o[6 * j + 5];
+    }
+  }
+  history_.AcceptSpare();
+}
+
+bool Solver::CheckStoppingTests() {
+  const double gnorm = std::sqrt(gg_);
+  if (gnorm <= options_.grad_tol) {
+    return Stop(TerminationReason::kGradientTolerance,
+                Format("||g|| = %.3e <= grad_tol = %.3e", gnorm, options_.grad_tol));
+  }
+  if (options_.grad_rel_tol > 0 && gnorm <= options_.grad_rel_tol * g0_norm_) {
+    return Stop(TerminationReason::kRelativeGradientTolerance,
+                Format("||g|| = %.3e <= grad_rel_tol * ||g0|| = %.3e", gnorm,
+                       options_.grad_rel_tol * g0_norm_));
+  }
+  if (options_.past > 0 && options_.f_rel_tol > 0 && iterations_ >= options_.past) {
+    const double f_past = past_f_[(iterations_ - options_.past) % (options_.past + 1)];
+    const double decrease = (f_past - f_) / std::max(1.0, std::fabs(f_));
+    if (decrease <= options_.f_rel_tol) {
+      return Stop(TerminationReason::kFunctionTolerance,
+                  Format("relative decrease %.3e over %g iterations <= f_rel_tol = %.3e", decrease,
+                         options_.past, options_.f_rel_tol));
+    }
+  }
+  if (iterations_ >= options_.max_iterations) {
+    return Stop(TerminationReason::kMaxIterations,
+                "reached max_iterations = " + std::to_string(options_.max_iterations));
+  }
+  if (options_.max_evaluations > 0 && evaluations_ >= options_.max_evaluations) {
+    return Stop(TerminationReason::kMaxEvaluations,
+                "reached max_evaluations = " + std::to_string(options_.max_evaluations));
+  }
+  return false;
+}
+
+IterationSummary Solver::Summary(double step) const {
+  IterationSummary s;
+  s.iteration = iterations_;
+  s.f = f_;
+  s.grad_norm = std::sqrt(gg_);
+  s.step = step;
+  s.evaluations = evaluations_;
+  s.history_count = history_.count();
+  s.seconds = Now() - start_time_;
+  return s;
+}
+
+LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
+  start_time_ = Now();
+  x_ = x;
+  double step = 0;
+  if (EvaluateStart()) {
+    bool retry = false;  // a failed search along the quasi-Newton direction is retried along -g
+    while (true) {
+      if (!retry) {
+        if (options_.past > 0) past_f_[iterations_ % (options_.past + 1)] = f_;
+        if (options_.callback && options_.callback(Summary(step)) == CallbackResult::kStop) {
+          stop_votes_ = 1;
+        }
+        if (CheckStoppingTests()) break;
+      }
+      retry = false;
+      ComputeDirection();
+      // First step min(1, 1/||g||) while the history is empty (no scale known yet), then 1.
+      const double alpha0 = history_.count() == 0 ? std::min(1.0, 1.0 / std::sqrt(gg_)) : 1.0;
+      first_trial_ = true;
+      const LineSearchOutcome ls = line_search_->Search({0, f_, gtd_, false}, alpha0, *this);
+      if (ls.status == LineSearchStatus::kAborted) break;
+      if (ls.status == LineSearchStatus::kSuccess) {
+        step = ls.last.alpha;
+        AcceptStep(ls.last);
+        if (options_.gram_refresh_interval > 0 && fused_ &&
+            iterations_ % options_.gram_refresh_interval == 0) {
+          refresh_pending_ = true;
+        }
+        continue;
+      }
+      if (history_.count() > 0) {
+        // No acceptable step along the quasi-Newton direction: retry once along -g.
+        ResetHistory();
+        check_failed_ = false;
+        retry = true;
+        continue;
+      }
+      if (!std::isfinite(ls.last.phi)) {
+        Stop(TerminationReason::kNonFiniteValue,
+             Format("f or the gradient is not finite at every trial step, down to alpha = %.3e",
+                    ls.last.alpha));
+      } else {
+        Stop(TerminationReason::kLineSearchFailed,
+             Format("no acceptable step along steepest descent after %g evaluations (last alpha "
+                    "= %.3e)",
+                    ls.evaluations, ls.last.alpha));
+      }
+      break;
+    }
+  }
+  // The iterate is the last accepted point: with a monotone line search, the best one.
+  x = x_;
+  result_.reason = reason_;
+  result_.message = message_;
+  result_.f = f_;
+  result_.grad_norm = std::sqrt(gg_);
+  result_.iterations = iterations_;
+  result_.evaluations = evaluations_;
+  result_.seconds = Now() - start_time_;
+  result_.setup_seconds = setup_seconds;
+  result_.comm = reducer_.stats();
+  return result_;
+}
+
+}  // namespace
+}  // namespace internal
+
+LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
+                     const LbfgsOptions& options) {
+  internal::Reducer reducer(part.comm());
+  internal::CheckInputs(options, part, x.size(), reducer);
+  const double setup_start = internal::Now();
+  internal::Solver solver(objective, part, options, reducer);
+  const double setup_seconds = internal::Now() - setup_start;
+  return solver.Run(x, setup_seconds);
+}
+
+}  // namespace dlbfgs

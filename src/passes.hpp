@@ -1,0 +1,42 @@
+#pragma once
+
+#include <Eigen/Core>
+
+#include "history.hpp"
+#include "two_loop.hpp"
+
+namespace dlbfgs::internal {
+
+/// The streaming passes over this rank's vectors. Each walks the rows in cache-sized blocks so
+/// that every stored column is read from memory once per pass while the short vectors of the
+/// block stay in L1; all of them are local (they return partial sums, never reduce).
+
+/// d = -(sum_k cs(k) s_k + cy(k) y_k + cg g) in one pass; returns the partial sum of g'd.
+double FormDirection(const History& h, const DirectionCoefficients& c, const Eigen::VectorXd& g,
+                     Eigen::VectorXd& d);
+
+/// Partial sums of a trial point, for the allreduce that also carries f.
+struct TrialPartials {
+  double gtd = 0;  ///< g_t'd (phi'(alpha))
+  double gg = 0;   ///< g_t'g_t
+  double sy = 0;   ///< candidate pair: s_t'y_t
+  double yy = 0;   ///< y_t'y_t
+  double ss = 0;   ///< s_t's_t
+  double sg = 0;   ///< s_t'g_t
+  double yg = 0;   ///< y_t'g_t
+};
+
+/// Writes the candidate pair s_t = x_t - x, y_t = g_t - g into the spare slot of `h` and computes
+/// the trial's partial sums. When `old` is non-null it also computes, for every stored pair k
+/// (slot j), the six cross products the fused Gram update needs, at old[6 j .. 6 j + 5]:
+/// s_j'g_t, y_j'g_t, s_j'y_t, y_j'y_t, s_j's_t, y_j's_t. One pass.
+TrialPartials TrialPass(History& h, const Eigen::VectorXd& x, const Eigen::VectorXd& xt,
+                        const Eigen::VectorXd& g, const Eigen::VectorXd& gt,
+                        const Eigen::VectorXd& d, double* old);
+
+/// Partial sums of the Gram blocks among the stored pairs, for a refresh: three column-major
+/// (m+1) x (m+1) blocks indexed by slot, s_i's_j, then s_i'y_j, then y_i'y_j (zero elsewhere).
+/// One pass.
+void GramPartials(const History& h, double* out);
+
+}  // namespace dlbfgs::internal

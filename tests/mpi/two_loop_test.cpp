@@ -1,0 +1,193 @@
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <random>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "dlbfgs/partition.hpp"
+#include "history.hpp"
+#include "passes.hpp"
+#include "reducer.hpp"
+#include "two_loop.hpp"
+
+namespace {
+
+using dlbfgs::Partition;
+using dlbfgs::internal::History;
+
+// The same global vector on every rank, from a seed.
+Eigen::VectorXd RandomGlobal(Eigen::Index n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  Eigen::VectorXd v(n);
+  for (Eigen::Index i = 0; i < n; ++i) v[i] = u(gen);
+  return v;
+}
+
+Eigen::VectorXd Gather(const Partition& part, const Eigen::VectorXd& local) {
+  std::vector<int> counts(part.size()), displs(part.size());
+  for (int r = 0; r < part.size(); ++r) {
+    counts[r] = static_cast<int>(part.LocalSizeOf(r));
+    displs[r] = static_cast<int>(part.OffsetOf(r));
+  }
+  Eigen::VectorXd global(part.global_size());
+  MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, global.data(),
+                 counts.data(), displs.data(), MPI_DOUBLE, part.comm());
+  return global;
+}
+
+// Serial reference: the dense BFGS inverse-Hessian recursion (Nocedal & Wright, (6.17) and
+// (7.19)) from H0 = gamma I with the newest pair's gamma, applied to g.
+Eigen::VectorXd DenseDirection(const std::vector<Eigen::VectorXd>& s,
+                               const std::vector<Eigen::VectorXd>& y, const Eigen::VectorXd& g) {
+  const Eigen::Index n = g.size();
+  Eigen::MatrixXd h = Eigen::MatrixXd::Identity(n, n);
+  if (!s.empty()) h *= s.back().dot(y.back()) / y.back().squaredNorm();
+  for (size_t i = 0; i < s.size(); ++i) {
+    const double rho = 1 / s[i].dot(y[i]);
+    const Eigen::MatrixXd v = Eigen::MatrixXd::Identity(n, n) - rho * y[i] * s[i].transpose();
+    h = v.transpose() * h * v + rho * s[i] * s[i].transpose();
+  }
+  return -h * g;
+}
+
+// Fills `pairs` pairs into a history of capacity m (wrapping the ring when pairs > m), with
+// y = A s for an SPD A so that every pair has positive curvature, and returns the stored pairs
+// (oldest first) as global vectors. Fills the Gram scalars from reduced dot products.
+struct Fixture {
+  Fixture(Eigen::Index n, int m, int pairs)
+      : part(Partition::Uniform(MPI_COMM_WORLD, n)),
+        reducer(MPI_COMM_WORLD),
+        h(part.local_size(), m),
+        g_global(RandomGlobal(n, 7)) {
+    const Eigen::VectorXd diag = 1 + 10 * RandomGlobal(n, 3).array().abs();
+    for (int k = 0; k < pairs; ++k) {
+      const Eigen::VectorXd s = RandomGlobal(n, 100 + k);
+      const Eigen::VectorXd y = diag.cwiseProduct(s) + 0.1 * RandomGlobal(n, 200 + k);
+      const int t = h.Spare();
+      h.S.col(t) = s.segment(part.offset(), part.local_size());
+      h.Y.col(t) = y.segment(part.offset(), part.local_size());
+      h.AcceptSpare();
+      s_global.push_back(s);
+      y_global.push_back(y);
+      if (static_cast<int>(s_global.size()) > m) {
+        s_global.erase(s_global.begin());
+        y_global.erase(y_global.begin());
+      }
+    }
+    g = g_global.segment(part.offset(), part.local_size());
+    for (int k = 0; k < h.count(); ++k) {
+      for (int l = 0; l < h.count(); ++l) {
+        const int i = h.Slot(k), j = h.Slot(l);
+        h.SS(i, j) = s_global[k].dot(s_global[l]);
+        h.SY(i, j) = s_global[k].dot(y_global[l]);
+        h.YY(i, j) = y_global[k].dot(y_global[l]);
+      }
+      h.Sg(h.Slot(k)) = s_global[k].dot(g_global);
+      h.Yg(h.Slot(k)) = y_global[k].dot(g_global);
+    }
+    gg = g_global.squaredNorm();
+  }
+
+  Partition part;
+  dlbfgs::internal::Reducer reducer;
+  History h;
+  Eigen::VectorXd g_global, g;
+  double gg = 0;
+  std::vector<Eigen::VectorXd> s_global, y_global;
+};
+
+TEST(TwoLoopTest, ClassicEqualsDenseBfgsProduct) {
+  for (int pairs : {0, 1, 3, 5, 8}) {
+    Fixture fx(37, 5, pairs);
+    Eigen::VectorXd d(fx.part.local_size()), alpha(5);
+    const double gtd = dlbfgs::internal::ClassicTwoLoop(fx.h, fx.g, fx.gg, d, alpha, fx.reducer);
+    const Eigen::VectorXd expected = DenseDirection(fx.s_global, fx.y_global, fx.g_global);
+    const Eigen::VectorXd got = Gather(fx.part, d);
+    EXPECT_LE((got - expected).norm(), 1e-12 * expected.norm()) << pairs << " pairs";
+    EXPECT_NEAR(gtd, expected.dot(fx.g_global), 1e-12 * std::fabs(gtd)) << pairs << " pairs";
+  }
+}
+
+TEST(TwoLoopTest, ClassicCostsTwoReductionsPerPairPlusOne) {
+  Fixture fx(20, 4, 3);
+  Eigen::VectorXd d(fx.part.local_size()), alpha(4);
+  const long long before = fx.reducer.stats().allreduce_calls;
+  dlbfgs::internal::ClassicTwoLoop(fx.h, fx.g, fx.gg, d, alpha, fx.reducer);
+  EXPECT_EQ(fx.reducer.stats().allreduce_calls - before, 2 * 3 + 1);
+}
+
+TEST(TwoLoopTest, FusedEqualsClassicWithoutCommunication) {
+  for (int pairs : {0, 1, 4, 6, 13}) {
+    Fixture fx(41, 6, pairs);
+    Eigen::VectorXd d_classic(fx.part.local_size()), alpha(6);
+    const double gtd_classic =
+        dlbfgs::internal::ClassicTwoLoop(fx.h, fx.g, fx.gg, d_classic, alpha, fx.reducer);
+
+    const long long before = fx.reducer.stats().allreduce_calls;
+    dlbfgs::internal::DirectionCoefficients c(6);
+    dlbfgs::internal::FusedTwoLoop(fx.h, fx.gg, c);
+    Eigen::VectorXd d_fused(fx.part.local_size());
+    double gd_partial = dlbfgs::internal::FormDirection(fx.h, c, fx.g, d_fused);
+    EXPECT_EQ(fx.reducer.stats().allreduce_calls, before) << "the fused direction communicates";
+
+    const Eigen::VectorXd a = Gather(fx.part, d_classic);
+    const Eigen::VectorXd b = Gather(fx.part, d_fused);
+    EXPECT_LE((a - b).norm(), 1e-12 * a.norm()) << pairs << " pairs";
+    const double gtd_gram = dlbfgs::internal::GramSlope(fx.h, fx.gg, c);
+    EXPECT_NEAR(gtd_gram, gtd_classic, 1e-12 * std::fabs(gtd_classic));
+    fx.reducer.Sum(&gd_partial, 1);
+    EXPECT_NEAR(gd_partial, gtd_classic, 1e-12 * std::fabs(gtd_classic));
+    const double dd = dlbfgs::internal::GramSquaredNorm(fx.h, fx.gg, c);
+    EXPECT_NEAR(dd, a.squaredNorm(), 1e-10 * a.squaredNorm());
+  }
+}
+
+TEST(TwoLoopTest, TrialPassWritesTheCandidatePairAndItsCrossProducts) {
+  Fixture fx(33, 4, 6);  // a full, wrapped ring
+  const Eigen::Index n = fx.part.global_size();
+  const Eigen::VectorXd x = RandomGlobal(n, 11), xt = RandomGlobal(n, 12), gt = RandomGlobal(n, 13),
+                        d = RandomGlobal(n, 14);
+  auto local = [&](const Eigen::VectorXd& v) {
+    return Eigen::VectorXd(v.segment(fx.part.offset(), fx.part.local_size()));
+  };
+  std::vector<double> old(6 * 5, 0.0);
+  auto p = dlbfgs::internal::TrialPass(fx.h, local(x), local(xt), fx.g, local(gt), local(d),
+                                       old.data());
+  fx.reducer.Sum(old.data(), static_cast<int>(old.size()));
+  double sums[7] = {p.gtd, p.gg, p.sy, p.yy, p.ss, p.sg, p.yg};
+  fx.reducer.Sum(sums, 7);
+  const Eigen::VectorXd s = xt - x, y = gt - fx.g_global;
+  EXPECT_LE((Gather(fx.part, fx.h.S.col(fx.h.Spare())) - s).norm(), 1e-15 * s.norm());
+  EXPECT_LE((Gather(fx.part, fx.h.Y.col(fx.h.Spare())) - y).norm(), 1e-15 * y.norm());
+  const double expected[7] = {gt.dot(d), gt.dot(gt), s.dot(y), y.dot(y),
+                              s.dot(s),  s.dot(gt),  y.dot(gt)};
+  for (int i = 0; i < 7; ++i) EXPECT_NEAR(sums[i], expected[i], 1e-12 * (1 + std::fabs(expected[i])));
+  for (int k = 0; k < fx.h.count(); ++k) {
+    const double* o = old.data() + 6 * fx.h.Slot(k);
+    const Eigen::VectorXd& sk = fx.s_global[k];
+    const Eigen::VectorXd& yk = fx.y_global[k];
+    const double want[6] = {sk.dot(gt), yk.dot(gt), sk.dot(y), yk.dot(y), sk.dot(s), yk.dot(s)};
+    for (int i = 0; i < 6; ++i) EXPECT_NEAR(o[i], want[i], 1e-12 * (1 + std::fabs(want[i])));
+  }
+}
+
+TEST(TwoLoopTest, GramPartialsMatchTheStoredVectors) {
+  Fixture fx(29, 3, 5);
+  const int slots = 4;
+  std::vector<double> out(3 * slots * slots);
+  dlbfgs::internal::GramPartials(fx.h, out.data());
+  fx.reducer.Sum(out.data(), static_cast<int>(out.size()));
+  for (int k = 0; k < fx.h.count(); ++k) {
+    for (int l = 0; l < fx.h.count(); ++l) {
+      const int i = fx.h.Slot(k), j = fx.h.Slot(l);
+      EXPECT_NEAR(out[i + slots * j], fx.h.SS(i, j), 1e-12 * (1 + std::fabs(fx.h.SS(i, j))));
+      EXPECT_NEAR(out[slots * slots + i + slots * j], fx.h.SY(i, j), 1e-12 * (1 + std::fabs(fx.h.SY(i, j))));
+      EXPECT_NEAR(out[2 * slots * slots + i + slots * j], fx.h.YY(i, j), 1e-12 * (1 + std::fabs(fx.h.YY(i, j))));
+    }
+  }
+}
+
+}  // namespace
