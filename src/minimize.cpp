@@ -14,7 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "dlbfgs/interrupt.hpp"
 #include "dlbfgs/minimize.hpp"
+#include "checkpoint.hpp"
+#include "fingerprint.hpp"
 #include "history.hpp"
 #include "line_search.hpp"
 #include "passes.hpp"
@@ -43,7 +46,8 @@ enum PayloadSlot : int {
   kSlope,       // g_t'd = phi'(alpha)
   kGradSq,      // g_t'g_t
   kErrors,      // ranks whose objective threw
-  kStopVotes,   // ranks that ask to stop (callback)
+  kStopVotes,   // ranks whose callback asked to stop
+  kSignalVotes, // ranks with a pending RequestStop() (SIGTERM/SIGINT)
   kCheckSlope,  // first trial of a search: g'd summed directly, to check the Gram slope
   kPairSY,      // candidate pair s_t'y_t
   kPairYY,      // y_t'y_t
@@ -53,42 +57,19 @@ enum PayloadSlot : int {
   kHeaderSize,
 };
 
-// FNV-1a over the bytes of the values every rank must agree on.
-class Fingerprint {
- public:
-  template <typename T>
-  void Add(const T& value) {
-    unsigned char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    for (unsigned char b : bytes) hash_ = (hash_ ^ b) * 1099511628211ULL;
-  }
-  std::uint64_t value() const { return hash_; }
-
- private:
-  std::uint64_t hash_ = 14695981039346656037ULL;
-};
-
+// Everything every rank must agree on: the problem size and all options but the callback.
 std::uint64_t OptionsFingerprint(const LbfgsOptions& o, Eigen::Index n) {
   Fingerprint h;
   h.Add(static_cast<std::int64_t>(n));
-  h.Add(o.history_size);
+  h.Add(AlgorithmFingerprint(o));
   h.Add(o.grad_tol);
   h.Add(o.grad_rel_tol);
   h.Add(o.f_rel_tol);
-  h.Add(o.past);
   h.Add(o.max_iterations);
   h.Add(o.max_evaluations);
-  h.Add(static_cast<int>(o.two_loop));
-  h.Add(static_cast<int>(o.line_search));
-  h.Add(o.c1);
-  h.Add(o.c2);
-  h.Add(o.backtracking_wolfe);
-  h.Add(o.max_line_search_evaluations);
-  h.Add(o.min_step);
-  h.Add(o.max_step);
-  h.Add(o.curvature_eps);
-  h.Add(o.gram_refresh_interval);
-  h.Add(o.gram_check_tol);
+  h.Add(o.checkpoint_dir);
+  h.Add(o.checkpoint_every);
+  h.Add(o.resume_dir);
   return h.value();
 }
 
@@ -122,6 +103,7 @@ class Solver final : public PhiFunction {
   Solver(Objective& objective, const Partition& part, const LbfgsOptions& options,
          Reducer& reducer)
       : objective_(objective),
+        part_(part),
         options_(options),
         reducer_(reducer),
         fused_(options.two_loop == TwoLoopType::kFused),
@@ -158,9 +140,14 @@ class Solver final : public PhiFunction {
     history_.Clear();
     ++result_.history_resets;
   }
-  IterationSummary Summary(double step) const;
+  IterationSummary Summary() const;
+  bool Resume();
+  bool Checkpoint();
+  SolverScalars SaveScalars() const;
+  void LoadScalars(const SolverScalars& s);
 
   Objective& objective_;
+  const Partition& part_;
   const LbfgsOptions& options_;
   Reducer& reducer_;
   const bool fused_;
@@ -186,6 +173,8 @@ class Solver final : public PhiFunction {
   int stop_votes_ = 0;  // this rank's pending stop request (callback)
   int iterations_ = 0;
   int evaluations_ = 0;
+  double step_ = 0;  // last accepted step length
+  int last_checkpoint_ = -1;  // iteration of the last checkpoint written
   double start_time_ = 0;
 
   bool stopped_ = false;
@@ -238,12 +227,20 @@ PhiSample Solver::Evaluate(double alpha) {
   }
   p[kErrors] = failed ? 1 : 0;
   p[kStopVotes] = stop_votes_;
+  p[kSignalVotes] = StopRequested() ? 1 : 0;
   p[kCheckSlope] = first_trial_ ? gd_partial_ : 0;
   reducer_.Sum(p, count);
   ++evaluations_;
 
   if (p[kErrors] > 0) {
     ObjectiveFailed(failed, what);
+    sample.abort = true;
+    return sample;
+  }
+  if (p[kSignalVotes] > 0) {
+    Stop(TerminationReason::kInterrupted,
+         "stop requested (signal) on " + std::to_string(static_cast<int>(p[kSignalVotes])) +
+             " rank(s)");
     sample.abort = true;
     return sample;
   }
@@ -417,31 +414,88 @@ bool Solver::CheckStoppingTests() {
   return false;
 }
 
-IterationSummary Solver::Summary(double step) const {
+IterationSummary Solver::Summary() const {
   IterationSummary s;
   s.iteration = iterations_;
   s.f = f_;
   s.grad_norm = std::sqrt(gg_);
-  s.step = step;
+  s.step = step_;
   s.evaluations = evaluations_;
   s.history_count = history_.count();
   s.seconds = Now() - start_time_;
   return s;
 }
 
+SolverScalars Solver::SaveScalars() const {
+  SolverScalars s;
+  s.iterations = iterations_;
+  s.evaluations = evaluations_;
+  s.f = f_;
+  s.gg = gg_;
+  s.g0_norm = g0_norm_;
+  s.step = step_;
+  s.skipped_updates = result_.skipped_updates;
+  s.history_resets = result_.history_resets;
+  s.gram_refreshes = result_.gram_refreshes;
+  s.refresh_pending = refresh_pending_;
+  return s;
+}
+
+void Solver::LoadScalars(const SolverScalars& s) {
+  iterations_ = s.iterations;
+  evaluations_ = s.evaluations;
+  f_ = s.f;
+  gg_ = s.gg;
+  g0_norm_ = s.g0_norm;
+  step_ = s.step;
+  result_.skipped_updates = s.skipped_updates;
+  result_.history_resets = s.history_resets;
+  result_.gram_refreshes = s.gram_refreshes;
+  refresh_pending_ = s.refresh_pending;
+}
+
+bool Solver::Resume() {
+  SolverScalars s;
+  const std::string error = ReadCheckpoint(options_.resume_dir, part_, options_,
+                                           {s, past_f_, history_, x_, g_}, reducer_);
+  if (!error.empty()) throw std::invalid_argument("Minimize: " + error);
+  LoadScalars(s);
+  result_.resumed = true;
+  last_checkpoint_ = iterations_;
+  return true;
+}
+
+bool Solver::Checkpoint() {
+  SolverScalars s = SaveScalars();
+  const std::string error = WriteCheckpoint(options_.checkpoint_dir, part_, options_,
+                                            {s, past_f_, history_, x_, g_}, reducer_);
+  if (!error.empty()) {
+    const std::string before = stopped_ ? " (after: " + message_ + ")" : "";
+    Stop(TerminationReason::kCheckpointFailed, error + before);
+    return false;
+  }
+  last_checkpoint_ = iterations_;
+  ++result_.checkpoints;
+  return true;
+}
+
 LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
   start_time_ = Now();
   x_ = x;
-  double step = 0;
-  if (EvaluateStart()) {
+  const bool started = options_.resume_dir.empty() ? EvaluateStart() : Resume();
+  if (started) {
     bool retry = false;  // a failed search along the quasi-Newton direction is retried along -g
     while (true) {
       if (!retry) {
         if (options_.past > 0) past_f_[iterations_ % (options_.past + 1)] = f_;
-        if (options_.callback && options_.callback(Summary(step)) == CallbackResult::kStop) {
+        if (options_.callback && options_.callback(Summary()) == CallbackResult::kStop) {
           stop_votes_ = 1;
         }
         if (CheckStoppingTests()) break;
+        if (options_.checkpoint_every > 0 && iterations_ % options_.checkpoint_every == 0 &&
+            last_checkpoint_ != iterations_ && !Checkpoint()) {
+          break;
+        }
       }
       retry = false;
       ComputeDirection();
@@ -451,7 +505,7 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
       const LineSearchOutcome ls = line_search_->Search({0, f_, gtd_, false}, alpha0, *this);
       if (ls.status == LineSearchStatus::kAborted) break;
       if (ls.status == LineSearchStatus::kSuccess) {
-        step = ls.last.alpha;
+        step_ = ls.last.alpha;
         AcceptStep(ls.last);
         if (options_.gram_refresh_interval > 0 && fused_ &&
             iterations_ % options_.gram_refresh_interval == 0) {
@@ -477,6 +531,11 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
                     ls.evaluations, ls.last.alpha));
       }
       break;
+    }
+    // No lost work: the state at the last accepted iterate is saved whatever ended the run.
+    if (!options_.checkpoint_dir.empty() && last_checkpoint_ != iterations_ &&
+        reason_ != TerminationReason::kCheckpointFailed) {
+      Checkpoint();
     }
   }
   // The iterate is the last accepted point: with a monotone line search, the best one.

@@ -53,6 +53,10 @@ std::string ValidateOptions(const LbfgsOptions& o) {
   if (!(o.gram_check_tol >= 0) || !std::isfinite(o.gram_check_tol)) {
     return Violation("gram_check_tol", o.gram_check_tol, ">= 0 and finite");
   }
+  if (o.checkpoint_every < 0) return Violation("checkpoint_every", o.checkpoint_every, ">= 0");
+  if (o.checkpoint_every > 0 && o.checkpoint_dir.empty()) {
+    return Violation("checkpoint_every", o.checkpoint_every, "0 when checkpoint_dir is empty");
+  }
   return "";
 }
 

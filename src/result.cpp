@@ -22,6 +22,10 @@ const char* ToString(TerminationReason reason) {
       return "objective_error";
     case TerminationReason::kUserRequested:
       return "user_requested";
+    case TerminationReason::kInterrupted:
+      return "interrupted";
+    case TerminationReason::kCheckpointFailed:
+      return "checkpoint_failed";
   }
   return "unknown";
 }

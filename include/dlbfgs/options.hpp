@@ -86,6 +86,21 @@ struct LbfgsOptions {
   /// they differ by more than this relative amount the history is reset. Range >= 0.
   double gram_check_tol = 1e-8;
 
+  /// Directory for checkpoints; "" writes none. Every rank writes its own file there (a shared
+  /// file system on a cluster). A checkpoint is complete once its manifest is written and the
+  /// file LATEST names it; the previous one is removed only then, so a crash at any moment leaves
+  /// a good checkpoint. Written every checkpoint_every iterations, on a stop request and when the
+  /// run ends.
+  std::string checkpoint_dir;
+  /// Iterations between checkpoints. Range >= 0; 0: only on a stop request and at the end.
+  int checkpoint_every = 0;
+  /// Resume from the checkpoint named by DIR/LATEST; "" starts from x. On the same number of
+  /// ranks the run continues bitwise as the uninterrupted run would; on another number the saved
+  /// vectors are re-partitioned. The algorithm's options (history_size, two_loop, line search
+  /// and its constants, curvature_eps, gram_*, past) must equal the saved ones; the stopping
+  /// limits may differ. Iteration and evaluation counts continue from the checkpoint.
+  std::string resume_dir;
+
   /// Optional per-iteration callback (see IterationCallback). Empty: none.
   IterationCallback callback;
 };

@@ -15,6 +15,8 @@ enum class TerminationReason {
   kNonFiniteValue,             ///< f or g not finite at the start point, or at every trial step
   kObjectiveError,             ///< the objective threw on at least one rank
   kUserRequested,              ///< the iteration callback asked to stop
+  kInterrupted,                ///< RequestStop() (SIGTERM/SIGINT in the dlbfgs program)
+  kCheckpointFailed,           ///< a checkpoint could not be written on at least one rank
 };
 
 /// Short snake_case name of a reason ("gradient_tolerance", ...). Local.
@@ -51,6 +53,8 @@ struct LbfgsResult {
   int skipped_updates = 0;   ///< pairs rejected by the curvature safeguard
   int history_resets = 0;    ///< times the history was cleared (non-descent, failed search, check)
   int gram_refreshes = 0;    ///< fused: full Gram recomputations
+  int checkpoints = 0;       ///< checkpoints written by this run
+  bool resumed = false;      ///< the run continued from a checkpoint (iterations count from it)
   double seconds = 0;        ///< this rank: first evaluation to return
   double setup_seconds = 0;  ///< this rank: allocation and first touch of the workspace
   CommStats comm;            ///< this rank's count of the solver's own collectives

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "dlbfgs/options.hpp"
+#include "dlbfgs/partition.hpp"
+#include "history.hpp"
+#include "reducer.hpp"
+
+namespace dlbfgs::internal {
+
+/// Hash of the options that shape the sequence of iterates (not the stopping limits): a resumed
+/// run must use the same ones.
+std::uint64_t AlgorithmFingerprint(const LbfgsOptions& options);
+
+/// The solver's scalar state at an iteration boundary; with the history, x, g and the f ring it is
+/// everything a run needs to continue exactly.
+struct SolverScalars {
+  int iterations = 0;
+  int evaluations = 0;
+  double f = 0;
+  double gg = 0;
+  double g0_norm = 0;
+  double step = 0;
+  int skipped_updates = 0;
+  int history_resets = 0;
+  int gram_refreshes = 0;
+  bool refresh_pending = false;
+};
+
+/// The solver state a checkpoint holds (references into the solver).
+struct CheckpointState {
+  SolverScalars& scalars;
+  std::vector<double>& past_f;
+  History& history;
+  Eigen::VectorXd& x;
+  Eigen::VectorXd& g;
+};
+
+/// Writes a checkpoint of `state` into dir/ckpt-<iteration>/ (one file per rank, then the
+/// manifest, then dir/LATEST, each through a temporary file, fsync and rename) and removes the
+/// checkpoint LATEST named before. Collective: two allreduce calls (agreement that every rank's
+/// file, then the manifest, is on disk). Returns "" on success or a message naming the failing
+/// rank and cause, identical on every rank.
+std::string WriteCheckpoint(const std::string& dir, const Partition& part,
+                            const LbfgsOptions& options, const CheckpointState& state,
+                            Reducer& reducer);
+
+/// Loads the checkpoint named by dir/LATEST into `state`, re-partitioning the saved vectors when
+/// the number of ranks differs. Collective: one allreduce. Returns "" or a message, identical on
+/// every rank; on failure `state` is unspecified.
+std::string ReadCheckpoint(const std::string& dir, const Partition& part,
+                           const LbfgsOptions& options, const CheckpointState& state,
+                           Reducer& reducer);
+
+}  // namespace dlbfgs::internal
