@@ -197,6 +197,7 @@ PhiSample Solver::Evaluate(double alpha) {
   bool failed = false;
   std::string what;
   double f_local = 0;
+  const double objective_start = Now();
   try {
     f_local = objective_.EvaluateLocal(xt_, gt_);
   } catch (const std::exception& e) {
@@ -206,6 +207,7 @@ PhiSample Solver::Evaluate(double alpha) {
     failed = true;
     what = "unknown exception";
   }
+  result_.phases.objective += Now() - objective_start;
 
   const bool refresh = refresh_pending_ && first_trial_;
   const int old_size = fused_ ? 6 * (m_ + 1) : 0;
@@ -481,6 +483,7 @@ bool Solver::Checkpoint() {
 
 LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
   start_time_ = Now();
+  const double comm_before = reducer_.stats().allreduce_seconds;  // the start-up check's
   x_ = x;
   const bool started = options_.resume_dir.empty() ? EvaluateStart() : Resume();
   if (started) {
@@ -498,7 +501,11 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
         }
       }
       retry = false;
+      const double direction_start = Now();
+      const double direction_comm = reducer_.stats().allreduce_seconds;
       ComputeDirection();
+      result_.phases.direction += Now() - direction_start -
+                                  (reducer_.stats().allreduce_seconds - direction_comm);
       // First step min(1, 1/||g||) while the history is empty (no scale known yet), then 1.
       const double alpha0 = history_.count() == 0 ? std::min(1.0, 1.0 / std::sqrt(gg_)) : 1.0;
       first_trial_ = true;
@@ -549,6 +556,9 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
   result_.seconds = Now() - start_time_;
   result_.setup_seconds = setup_seconds;
   result_.comm = reducer_.stats();
+  result_.phases.communication = result_.comm.allreduce_seconds - comm_before;
+  result_.phases.other = result_.seconds - result_.phases.objective - result_.phases.direction -
+                         result_.phases.communication;
   return result_;
 }
 

@@ -3,9 +3,9 @@
 #include <functional>
 #include <string>
 
-namespace dlbfgs {
+#include "dlbfgs/result.hpp"
 
-struct IterationSummary;
+namespace dlbfgs {
 
 /// How the search direction d = -H g is computed from the (s, y) history.
 enum class TwoLoopType {

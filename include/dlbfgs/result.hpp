@@ -29,6 +29,15 @@ struct CommStats {
   double allreduce_seconds = 0;     ///< wall time inside MPI_Allreduce (this rank)
 };
 
+/// Where this rank's iteration time went, in seconds; the four parts add up to
+/// LbfgsResult::seconds.
+struct PhaseTimes {
+  double objective = 0;      ///< inside Objective::EvaluateLocal (its own communication included)
+  double direction = 0;      ///< two-loop recursion and forming d, without its allreduce time
+  double communication = 0;  ///< inside the solver's MPI_Allreduce calls
+  double other = 0;          ///< line search, trial points, history update, checkpoints
+};
+
 /// State after an accepted iteration, passed to the callback. Identical on every rank except
 /// `seconds`, which is this rank's clock.
 struct IterationSummary {
@@ -58,6 +67,7 @@ struct LbfgsResult {
   double seconds = 0;        ///< this rank: first evaluation to return
   double setup_seconds = 0;  ///< this rank: allocation and first touch of the workspace
   CommStats comm;            ///< this rank's count of the solver's own collectives
+  PhaseTimes phases;         ///< this rank's split of `seconds`
 
   /// True for the three tolerance reasons.
   bool Converged() const {

@@ -1,0 +1,196 @@
+// dlbfgs-bench: time L-BFGS iterations of a built-in problem for the fused and classic two-loop
+// variants side by side in one run, next to this machine's streaming bandwidth (a triad over
+// arrays of the same size, all ranks at once) and its allreduce latency, and report the time
+// per iteration against the bandwidth bound. Medians over repeats. Public API only.
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dlbfgs/dlbfgs.hpp"
+
+namespace {
+
+struct Config {
+  std::string problem = "rosenbrock";
+  long long n = 1000000;
+  int history = 10;
+  std::vector<std::string> variants = {"fused", "classic"};
+  int iterations = 30;
+  int repeats = 3;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t k = v.size() / 2;
+  return v.size() % 2 ? v[k] : 0.5 * (v[k - 1] + v[k]);
+}
+
+double MaxOverRanks(double v) {
+  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return v;
+}
+
+// Aggregate triad bandwidth a = b + s c over n_local-sized arrays on every rank at once, bytes
+// counted as 24 per element (STREAM's convention). Median of `repeats` after a warm-up.
+double TriadBandwidth(Eigen::Index n_local, long long n, int repeats) {
+  Eigen::VectorXd a = Eigen::VectorXd::Zero(n_local), b = Eigen::VectorXd::Constant(n_local, 1),
+                  c = Eigen::VectorXd::Constant(n_local, 2);
+  std::vector<double> rates;
+  for (int r = 0; r <= repeats; ++r) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    const double start = MPI_Wtime();
+    a.noalias() = b + 3.0 * c;
+    const double seconds = MaxOverRanks(MPI_Wtime() - start);
+    if (r > 0) rates.push_back(24.0 * static_cast<double>(n) / seconds);
+    b[0] = a[n_local > 0 ? n_local - 1 : 0];  // keep the loop live
+  }
+  return Median(rates);
+}
+
+// Median latency of a one-double MPI_Allreduce.
+double AllreduceLatency() {
+  std::vector<double> t;
+  double v = 1;
+  for (int r = 0; r < 200; ++r) {
+    const double start = MPI_Wtime();
+    MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    t.push_back(MaxOverRanks(MPI_Wtime() - start));
+  }
+  return Median(t);
+}
+
+// Bytes streamed per iteration (one evaluation) by this implementation, vectors of n doubles:
+// fused: direction pass 2m + 2, trial point 3, objective 2, trial pass 2m + 7 (reads x, x_t, g,
+// g_t, d; writes s_t, y_t); classic: two loops of a dot (2) and an axpy (3) per pair, 8 for the
+// copies, scaling and g'd, then trial point, objective and the trial pass without history.
+double ModelBytes(const std::string& variant, int m, long long n) {
+  const double vectors = variant == "fused" ? 4.0 * m + 14 : 10.0 * m + 20;
+  return 8 * vectors * static_cast<double>(n);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+
+  Config cfg;
+  CLI::App app{"dlbfgs-bench: fused vs classic L-BFGS iterations against the bandwidth bound"};
+  app.add_option("--problem", cfg.problem, "built-in problem");
+  app.add_option("--n", cfg.n, "number of variables")->check(CLI::PositiveNumber);
+  app.add_option("--history", cfg.history, "history size m")->check(CLI::Range(1, 1000));
+  app.add_option("--two-loop", cfg.variants, "variants to run (fused, classic)")->delimiter(',');
+  app.add_option("--iterations", cfg.iterations, "iterations per run")->check(CLI::PositiveNumber);
+  app.add_option("--repeats", cfg.repeats, "runs per variant (median)")->check(CLI::PositiveNumber);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    MPI_Finalize();
+    return code == 0 ? 0 : 2;
+  }
+
+  int status = 0;
+  try {
+    const dlbfgs::ProblemInfo& info = dlbfgs::FindProblem(cfg.problem);
+    const dlbfgs::Partition part =
+        dlbfgs::Partition::Uniform(MPI_COMM_WORLD, cfg.n, info.granularity);
+    auto problem = dlbfgs::MakeProblem(cfg.problem, part);
+    const double triad = TriadBandwidth(part.local_size(), cfg.n, 5);
+    const double latency = AllreduceLatency();
+    const double bound_bytes = 8.0 * (4 * cfg.history + 7) * static_cast<double>(cfg.n);
+    const double bound_seconds = bound_bytes / triad;
+
+    nlohmann::json report = {{"bench", "dlbfgs"},
+                             {"problem", cfg.problem},
+                             {"n", cfg.n},
+                             {"ranks", ranks},
+                             {"history_size", cfg.history},
+                             {"iterations", cfg.iterations},
+                             {"repeats", cfg.repeats},
+                             {"triad_bytes_per_second", triad},
+                             {"allreduce_latency_seconds", latency},
+                             {"bound_bytes_per_iteration", bound_bytes},
+                             {"bound_seconds_per_iteration", bound_seconds},
+                             {"variants", nlohmann::json::object()}};
+    if (rank == 0) {
+      std::printf("dlbfgs-bench: %s, n = %lld, m = %d, %d rank(s), %d iterations x %d repeats\n",
+                  cfg.problem.c_str(), cfg.n, cfg.history, ranks, cfg.iterations, cfg.repeats);
+      std::printf("triad bandwidth %.2f GB/s (all ranks), allreduce latency %.2f us\n",
+                  triad / 1e9, latency * 1e6);
+      std::printf("bandwidth bound 8(4m+7)n = %.1f MB per iteration -> %.3f ms\n\n",
+                  bound_bytes / 1e6, bound_seconds * 1e3);
+      std::printf("%-8s %10s %9s %9s %9s %9s %8s %8s %9s %8s\n", "variant", "ms/iter",
+                  "objective", "direction", "comm", "other", "ar/iter", "ar/eval", "GB/s", "x bound");
+    }
+    for (const std::string& variant : cfg.variants) {
+      dlbfgs::LbfgsOptions o;
+      o.history_size = cfg.history;
+      o.two_loop = dlbfgs::ParseTwoLoopType(variant);
+      o.grad_tol = 0;
+      o.max_iterations = cfg.iterations;
+      std::vector<double> per_iter, obj, dir, comm, other;
+      double calls_per_iter = 0, calls_per_eval = 0, evals_per_iter = 0;
+      std::string reason;
+      for (int r = 0; r < cfg.repeats; ++r) {
+        Eigen::VectorXd x(part.local_size());
+        problem->StartingPoint(x);
+        const dlbfgs::LbfgsResult res = dlbfgs::Minimize(*problem, part, x, o);
+        const double it = std::max(1, res.iterations);
+        per_iter.push_back(MaxOverRanks(res.seconds) / it);
+        obj.push_back(MaxOverRanks(res.phases.objective) / it);
+        dir.push_back(MaxOverRanks(res.phases.direction) / it);
+        comm.push_back(MaxOverRanks(res.phases.communication) / it);
+        other.push_back(MaxOverRanks(res.phases.other) / it);
+        calls_per_iter = static_cast<double>(res.comm.allreduce_calls) / it;
+        calls_per_eval = static_cast<double>(res.comm.allreduce_calls) / res.evaluations;
+        evals_per_iter = res.evaluations / it;
+        reason = dlbfgs::ToString(res.reason);
+      }
+      const double t = Median(per_iter);
+      const double model = ModelBytes(variant, cfg.history, cfg.n);
+      report["variants"][variant] = {
+          {"seconds_per_iteration", t},
+          {"objective_seconds_per_iteration", Median(obj)},
+          {"direction_seconds_per_iteration", Median(dir)},
+          {"communication_seconds_per_iteration", Median(comm)},
+          {"other_seconds_per_iteration", Median(other)},
+          {"allreduce_calls_per_iteration", calls_per_iter},
+          {"allreduce_calls_per_evaluation", calls_per_eval},
+          {"evaluations_per_iteration", evals_per_iter},
+          {"model_bytes_per_iteration", model},
+          {"achieved_bytes_per_second", model / t},
+          {"ratio_to_bound", t / bound_seconds},
+          {"reason", reason}};
+      if (rank == 0) {
+        std::printf("%-8s %10.3f %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %8.2f\n",
+                    variant.c_str(), t * 1e3, Median(obj) * 1e3, Median(dir) * 1e3,
+                    Median(comm) * 1e3, Median(other) * 1e3, calls_per_iter, calls_per_eval,
+                    model / t / 1e9, t / bound_seconds);
+      }
+    }
+    if (report["variants"].contains("fused") && report["variants"].contains("classic")) {
+      const double speedup =
+          report["variants"]["classic"]["seconds_per_iteration"].get<double>() /
+          report["variants"]["fused"]["seconds_per_iteration"].get<double>();
+      report["fused_speedup_over_classic"] = speedup;
+      if (rank == 0) std::printf("\nfused is %.2fx faster than classic per iteration\n", speedup);
+    }
+    if (rank == 0) std::printf("%s\n", report.dump().c_str());
+  } catch (const std::exception& e) {
+    if (rank == 0) std::fprintf(stderr, "dlbfgs-bench: error: %s\n", e.what());
+    status = 2;
+  }
+  MPI_Finalize();
+  return status;
+}

@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# Shared shell helpers of the dlbfgs scripts. Source it; do not run it.
+#   DLBFGS_ROOT         repository root
+#   DLBFGS_BUILD_DIR    (environment, optional) build tree of test.sh/demo.sh; default build/
+#   dlbfgs_log MSG      prints "[dlbfgs] MSG" on standard error
+#   dlbfgs_as_root CMD  runs CMD as root (directly when root, else through sudo)
+#   dlbfgs_mpi_env      exports what Open MPI needs to run as root, oversubscribed, in containers
+#   dlbfgs_jobs         number of cores, for parallel builds
+#   dlbfgs_build DIR [CMAKE ARGS...]  configures (Release) and builds DIR with all cores
+
+DLBFGS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DLBFGS_ROOT
+
+dlbfgs_log() {
+  echo "[dlbfgs] $*" >&2
+}
+
+dlbfgs_as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo DEBIAN_FRONTEND=noninteractive "$@"
+  else
+    dlbfgs_log "need root to run: $* (and sudo is not installed)"
+    return 1
+  fi
+}
+
+dlbfgs_mpi_env() {
+  # Open MPI refuses to run as root without both variables, and to start more ranks than cores
+  # without oversubscription. Its default single-copy mechanism (CMA) needs ptrace, which many
+  # containers forbid. Harmless outside containers and for other users.
+  export OMPI_ALLOW_RUN_AS_ROOT=1
+  export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  export OMPI_MCA_rmaps_base_oversubscribe=1
+  export OMPI_MCA_btl_vader_single_copy_mechanism=none
+}
+
+dlbfgs_jobs() {
+  nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2
+}
+
+dlbfgs_build() {
+  local dir="$1"
+  shift
+  dlbfgs_log "configuring ${dir} (Release)"
+  cmake -S "${DLBFGS_ROOT}" -B "${dir}" -DCMAKE_BUILD_TYPE=Release -DMPIEXEC_MAX_NUMPROCS=4 "$@"
+  dlbfgs_log "building ${dir} with $(dlbfgs_jobs) jobs"
+  cmake --build "${dir}" --parallel "$(dlbfgs_jobs)"
+}
