@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "dlbfgs/dlbfgs.hpp"
+
+// Counts every heap allocation of this process: operator new and, through glibc's entry points,
+// malloc/calloc/realloc (Eigen allocates its storage with std::malloc).
+namespace {
+std::atomic<long long> allocations{0};
+}
+
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* malloc(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t count, std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(count, size);
+}
+void* realloc(void* p, std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, size);
+}
+}
+
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = __libc_malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+// The iteration loop allocates nothing: the count of allocations is the same at every iteration
+// boundary once the run is under way (history, payload and workspace are preallocated). The solve
+// runs on MPI_COMM_SELF because Open MPI's own collectives between processes allocate internally
+// (about one block per allreduce here); the solver's code path is the same on any communicator.
+TEST(AllocationTest, IterationLoopDoesNotAllocate) {
+  for (auto variant : {dlbfgs::TwoLoopType::kFused, dlbfgs::TwoLoopType::kClassic}) {
+    for (auto ls : {dlbfgs::LineSearchType::kMoreThuente, dlbfgs::LineSearchType::kBacktracking}) {
+      const auto part = dlbfgs::Partition::Uniform(MPI_COMM_SELF, 200, 2);
+      auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+      Eigen::VectorXd x(part.local_size());
+      problem->StartingPoint(x);
+      std::vector<long long> counts;
+      counts.reserve(1000);
+      dlbfgs::LbfgsOptions o;
+      o.two_loop = variant;
+      o.line_search = ls;
+      o.gram_refresh_interval = 4;  // the refresh path must not allocate either
+      o.callback = [&counts](const dlbfgs::IterationSummary&) {
+        counts.push_back(allocations.load());
+        return dlbfgs::CallbackResult::kContinue;
+      };
+      const auto r = dlbfgs::Minimize(*problem, part, x, o);
+      ASSERT_TRUE(r.Converged()) << r.message;
+      ASSERT_GT(counts.size(), 20u);
+      EXPECT_EQ(counts.back(), counts[1]) << dlbfgs::ToString(variant) << " "
+                                          << dlbfgs::ToString(ls);
+    }
+  }
+}
+
+}  // namespace
