@@ -171,6 +171,7 @@ class Solver final : public PhiFunction {
   bool check_failed_ = false;
   bool refresh_pending_ = false;
   int stop_votes_ = 0;  // this rank's pending stop request (callback)
+  std::string callback_error_;  // this rank's callback threw: reported in the next evaluation
   int iterations_ = 0;
   int evaluations_ = 0;
   double step_ = 0;  // last accepted step length
@@ -202,10 +203,14 @@ PhiSample Solver::Evaluate(double alpha) {
     f_local = objective_.EvaluateLocal(xt_, gt_);
   } catch (const std::exception& e) {
     failed = true;
-    what = e.what();
+    what = std::string("the objective threw: ") + e.what();
   } catch (...) {
     failed = true;
-    what = "unknown exception";
+    what = "the objective threw an unknown exception";
+  }
+  if (!failed && !callback_error_.empty()) {
+    failed = true;  // the objective was still called: it may be collective
+    what = callback_error_;
   }
   result_.phases.objective += Now() - objective_start;
 
@@ -291,8 +296,7 @@ void Solver::ObjectiveFailed(bool failed_here, const std::string& what) {
   const int first = reducer_.MinInt(failed_here ? reducer_.rank() : reducer_.size());
   std::string text = what;
   reducer_.Broadcast(text, first);
-  Stop(TerminationReason::kObjectiveError,
-       "the objective threw on rank " + std::to_string(first) + ": " + text);
+  Stop(TerminationReason::kObjectiveError, "rank " + std::to_string(first) + ": " + text);
 }
 
 bool Solver::EvaluateStart() {
@@ -491,8 +495,15 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
     while (true) {
       if (!retry) {
         if (options_.past > 0) past_f_[iterations_ % (options_.past + 1)] = f_;
-        if (options_.callback && options_.callback(Summary()) == CallbackResult::kStop) {
-          stop_votes_ = 1;
+        if (options_.callback) {
+          // A throwing callback is agreed on like a throwing objective, in the next evaluation.
+          try {
+            if (options_.callback(Summary()) == CallbackResult::kStop) stop_votes_ = 1;
+          } catch (const std::exception& e) {
+            callback_error_ = std::string("the iteration callback threw: ") + e.what();
+          } catch (...) {
+            callback_error_ = "the iteration callback threw an unknown exception";
+          }
         }
         if (CheckStoppingTests()) break;
         if (options_.checkpoint_every > 0 && iterations_ % options_.checkpoint_every == 0 &&

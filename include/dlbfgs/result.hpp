@@ -13,7 +13,7 @@ enum class TerminationReason {
   kMaxEvaluations,             ///< max_evaluations reached
   kLineSearchFailed,           ///< no acceptable step, even along steepest descent
   kNonFiniteValue,             ///< f or g not finite at the start point, or at every trial step
-  kObjectiveError,             ///< the objective threw on at least one rank
+  kObjectiveError,             ///< the objective (or the callback) threw on at least one rank
   kUserRequested,              ///< the iteration callback asked to stop
   kInterrupted,                ///< RequestStop() (SIGTERM/SIGINT in the dlbfgs program)
   kCheckpointFailed,           ///< a checkpoint could not be written on at least one rank

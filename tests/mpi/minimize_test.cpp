@@ -273,6 +273,24 @@ TEST(MinimizeTest, ObjectiveThatThrowsOnOneRankStopsEveryRank) {
   }
 }
 
+TEST(MinimizeTest, CallbackThatThrowsOnOneRankStopsEveryRank) {
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 30);
+  CoupledQuadratic obj(part, 100);
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(part.local_size());
+  LbfgsOptions o;
+  const int bad = part.size() - 1;
+  o.callback = [&](const dlbfgs::IterationSummary& s) {
+    if (s.iteration == 2 && part.rank() == bad) throw std::runtime_error("monitor failed");
+    return dlbfgs::CallbackResult::kContinue;
+  };
+  const LbfgsResult r = dlbfgs::Minimize(obj, part, x, o);
+  EXPECT_EQ(r.reason, TerminationReason::kObjectiveError);
+  EXPECT_EQ(r.iterations, 2);
+  EXPECT_NE(r.message.find("rank " + std::to_string(bad)), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("monitor failed"), std::string::npos) << r.message;
+  ExpectSameOutcomeOnAllRanks(r);
+}
+
 TEST(MinimizeTest, NonFiniteStartIsAnImmediateError) {
   const Partition part = Partition::Uniform(MPI_COMM_WORLD, 10);
   struct NanAtStart : dlbfgs::Objective {
