@@ -1,0 +1,247 @@
+#include "solve.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+#include "report.hpp"
+
+namespace dlbfgs::cli {
+namespace {
+
+int WorldRank() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+// A finite number >= lower (> lower when strict), with a message that names the value. CLI11's
+// own range validators print the full double range, which is unreadable.
+CLI::Validator AtLeast(double lower, bool strict) {
+  return CLI::Validator(
+      [lower, strict](std::string& text) {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
+        if (!std::isfinite(v) || errno == ERANGE) return "'" + text + "' is not a finite number";
+        char bound[32];
+        std::snprintf(bound, sizeof(bound), "%g", lower);
+        if (strict ? !(v > lower) : !(v >= lower)) {
+          return "must be " + std::string(strict ? "> " : ">= ") + bound + ", got " + text;
+        }
+        return std::string();
+      },
+      strict ? "> " + std::to_string(lower) : ">= " + std::to_string(lower));
+}
+
+const CLI::Validator kPositive = AtLeast(0, true);
+const CLI::Validator kNonNegative = AtLeast(0, false);
+
+// Local checks of the combination of flags, the same on every rank. "" when fine.
+std::string CheckArgs(const SolveArgs& a, const ProblemInfo& info) {
+  if (a.n % info.granularity != 0) {
+    return "--n: " + info.name + " needs n to be a multiple of " +
+           std::to_string(info.granularity) + ", got " + std::to_string(a.n);
+  }
+  if (a.n < info.min_n) {
+    return "--n: " + info.name + " needs n >= " + std::to_string(info.min_n) + ", got " +
+           std::to_string(a.n);
+  }
+  if (a.options.checkpoint_every > 0 && a.options.checkpoint_dir.empty()) {
+    return "--checkpoint-every needs --checkpoint DIR";
+  }
+  const std::string invalid = ValidateOptions(a.options);
+  return invalid.empty() ? "" : "invalid options: " + invalid;
+}
+
+// Rank 0 opens the trace file; every rank learns whether that worked. Collective.
+bool OpenTrace(const std::string& path, std::FILE*& file, std::string& error) {
+  int ok = 1;
+  if (WorldRank() == 0 && !path.empty()) {
+    file = std::fopen(path.c_str(), "w");
+    if (file == nullptr) {
+      ok = 0;
+      error = "--trace: cannot open '" + path + "': " + std::strerror(errno);
+    } else {
+      std::fprintf(file, "iteration,f,grad_norm,step,evaluations,seconds\n");
+    }
+  }
+  MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (!ok && error.empty()) error = "--trace: cannot open '" + path + "'";
+  return ok != 0;
+}
+
+void PrintSummary(const LbfgsResult& r, const double times[3]) {
+  const double iterations = std::max(1, r.iterations);
+  std::printf("\nreason: %s (%s)\n", ToString(r.reason), r.message.c_str());
+  std::printf("f = %.15e, ||g|| = %.6e, %d iterations, %d evaluations\n", r.f, r.grad_norm,
+              r.iterations, r.evaluations);
+  std::printf("time: %.3f s iterating (%.3f ms per iteration), setup %.3f s, total %.3f s\n",
+              times[0], 1e3 * times[0] / iterations, times[1], times[2]);
+  std::printf("communication: %lld allreduce calls (%.2f per iteration, %.3f per evaluation), "
+              "%.3f s\n",
+              r.comm.allreduce_calls, r.comm.allreduce_calls / iterations,
+              r.evaluations > 0 ? double(r.comm.allreduce_calls) / r.evaluations : 0.0,
+              r.comm.allreduce_seconds);
+}
+
+void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double times[3]) {
+  const nlohmann::json out = {
+      {"solver", "dlbfgs"},
+      {"version", kVersion},
+      {"problem", a.problem},
+      {"n", a.n},
+      {"ranks", ranks},
+      {"history_size", a.options.history_size},
+      {"two_loop", ToString(a.options.two_loop)},
+      {"line_search", ToString(a.options.line_search)},
+      {"reason", ToString(r.reason)},
+      {"converged", r.Converged()},
+      {"message", r.message},
+      {"f", Number(r.f)},
+      {"grad_norm", Number(r.grad_norm)},
+      {"iterations", r.iterations},
+      {"evaluations", r.evaluations},
+      {"skipped_updates", r.skipped_updates},
+      {"history_resets", r.history_resets},
+      {"checkpoints", r.checkpoints},
+      {"resumed", r.resumed},
+      {"seconds", Number(times[0])},
+      {"setup_seconds", Number(times[1])},
+      {"total_seconds", Number(times[2])},
+      {"allreduce_calls", r.comm.allreduce_calls},
+      {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
+      {"allreduce_calls_per_evaluation",
+       Number(r.evaluations > 0 ? double(r.comm.allreduce_calls) / r.evaluations : NAN)}};
+  std::printf("%s\n", out.dump().c_str());
+}
+
+}  // namespace
+
+void PrintError(const std::string& message) {
+  if (WorldRank() != 0) return;
+  std::string line = message;
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  std::fprintf(stderr, "dlbfgs: error: %s\n", line.c_str());
+}
+
+void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
+  LbfgsOptions& o = a.options;
+  sub.add_option("--problem", a.problem, "built-in problem (see `dlbfgs problems`)")->required();
+  sub.add_option("--n", a.n, "number of variables")->required()->check(kPositive);
+  sub.add_option("--history", o.history_size, "history size m")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  sub.add_option("--grad-tol", o.grad_tol, "stop when ||g|| <= this")
+      ->check(kNonNegative)
+      ->capture_default_str();
+  sub.add_option("--grad-rel-tol", o.grad_rel_tol, "stop when ||g|| <= this * ||g0|| (0: off)")
+      ->check(kNonNegative);
+  sub.add_option("--f-rel-tol", o.f_rel_tol, "relative decrease of f over --past iterations")
+      ->check(kNonNegative);
+  sub.add_option("--past", o.past, "iterations of the --f-rel-tol test (0: off)")
+      ->check(CLI::Range(0, 1000));
+  sub.add_option("--max-iterations", o.max_iterations, "iteration limit")
+      ->check(kNonNegative)
+      ->capture_default_str();
+  sub.add_option("--max-evaluations", o.max_evaluations, "evaluation limit (0: none)")
+      ->check(kNonNegative);
+  sub.add_option("--line-search", a.line_search, "more-thuente or backtracking")
+      ->check(CLI::IsMember({"more-thuente", "backtracking"}))
+      ->capture_default_str();
+  sub.add_option("--two-loop", a.two_loop, "fused or classic")
+      ->check(CLI::IsMember({"fused", "classic"}))
+      ->capture_default_str();
+  sub.add_option("--condition", a.condition, "quadratic: largest / smallest eigenvalue")
+      ->check(AtLeast(1, false))
+      ->capture_default_str();
+  sub.add_option("--progress-every", a.progress_every, "progress line every K iterations (0: off)")
+      ->check(kNonNegative)
+      ->capture_default_str();
+  sub.add_flag("--quiet", a.quiet, "no progress and no summary");
+  sub.add_flag("--json", a.json, "last line of output: the result as one JSON object");
+  sub.add_option("--trace", a.trace, "CSV file with one row per iteration");
+  sub.add_option("--checkpoint", o.checkpoint_dir, "directory for checkpoints");
+  sub.add_option("--checkpoint-every", o.checkpoint_every, "iterations between checkpoints")
+      ->check(kNonNegative);
+  sub.add_option("--resume", o.resume_dir, "resume from the newest checkpoint in this directory");
+}
+
+int RunSolve(SolveArgs& a) {
+  const double start = MPI_Wtime();
+  const int rank = WorldRank();
+  int ranks = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+
+  // 1. Everything that can be checked locally; every rank reaches the same verdict.
+  const ProblemInfo* info = nullptr;
+  try {
+    info = &FindProblem(a.problem);
+  } catch (const std::invalid_argument& e) {
+    PrintError(std::string("--problem: ") + e.what());
+    return kBadInput;
+  }
+  a.options.line_search = ParseLineSearchType(a.line_search);
+  a.options.two_loop = ParseTwoLoopType(a.two_loop);
+  if (const std::string error = CheckArgs(a, *info); !error.empty()) {
+    PrintError(error);
+    return kBadInput;
+  }
+  std::FILE* trace = nullptr;
+  std::string error;
+  if (!OpenTrace(a.trace, trace, error)) {
+    PrintError(error);
+    return kBadInput;
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace_guard(trace, [](std::FILE* f) {
+    return f ? std::fclose(f) : 0;
+  });
+
+  // 2. The solve. Library errors about input are thrown on every rank alike.
+  LbfgsResult r;
+  try {
+    const Partition part = Partition::Uniform(MPI_COMM_WORLD, a.n, info->granularity);
+    ProblemParams params;
+    params.condition = a.condition;
+    auto problem = MakeProblem(a.problem, part, params);
+    Eigen::VectorXd x(part.local_size());
+    problem->StartingPoint(x);
+    Progress progress(rank, a.quiet ? 0 : a.progress_every, trace);
+    a.options.callback = [&progress](const IterationSummary& s) {
+      progress.Iteration(s);
+      return CallbackResult::kContinue;
+    };
+    InstallStopSignalHandlers();
+    if (rank == 0 && !a.quiet) {
+      std::printf("dlbfgs %s: %s, n = %lld, %d rank(s), m = %d, %s two-loop, %s line search%s\n",
+                  kVersion, a.problem.c_str(), a.n, ranks, a.options.history_size,
+                  a.two_loop.c_str(), a.line_search.c_str(),
+                  a.options.resume_dir.empty() ? "" : ", resuming");
+      progress.Header();
+    }
+    r = Minimize(*problem, part, x, a.options);
+    progress.Final(r, r.seconds);
+  } catch (const std::invalid_argument& e) {
+    PrintError(e.what());
+    return kBadInput;
+  }
+
+  // 3. Report: times are the maximum over ranks.
+  double times[3] = {r.seconds, r.setup_seconds, MPI_Wtime() - start};
+  MPI_Allreduce(MPI_IN_PLACE, times, 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  if (rank == 0) {
+    if (!a.quiet) PrintSummary(r, times);
+    if (a.json) PrintJson(a, r, ranks, times);
+    std::fflush(stdout);
+  }
+  return r.Converged() ? kConverged : kNotConverged;
+}
+
+}  // namespace dlbfgs::cli
