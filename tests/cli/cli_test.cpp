@@ -1,0 +1,319 @@
+// The dlbfgs program as a user runs it: child processes (directly and under mpiexec), their exit
+// status, standard error and the JSON result line. Every child is bounded by `timeout`, so a
+// hang fails the test instead of blocking it.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+const std::string kExe = DLBFGS_EXE;
+const std::string kMpiexec = DLBFGS_MPIEXEC;
+
+struct Output {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("dlbfgs-cli-" + std::to_string(getpid()) + "-" + name))
+      .string();
+}
+
+// Runs `dlbfgs ARGS` with `ranks` processes (0: directly, without mpiexec).
+Output RunCli(const std::string& args, int ranks = 0, int seconds = 120) {
+  const std::string out_path = TempPath("stdout"), err_path = TempPath("stderr");
+  std::string cmd = "timeout " + std::to_string(seconds) + " ";
+  // -q: Open MPI's own banner about a non-zero exit would add lines to standard error.
+  if (ranks > 0) cmd += kMpiexec + " -q -n " + std::to_string(ranks) + " ";
+  cmd += kExe + " " + args + " > " + out_path + " 2> " + err_path;
+  const int raw = std::system(cmd.c_str());
+  Output o;
+  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  o.out = ReadFile(out_path);
+  o.err = ReadFile(err_path);
+  std::filesystem::remove(out_path);
+  std::filesystem::remove(err_path);
+  return o;
+}
+
+nlohmann::json LastJson(const Output& o) {
+  const auto lines = Lines(o.out);
+  if (lines.empty()) return nullptr;
+  return nlohmann::json::parse(lines.back(), nullptr, /*allow_exceptions=*/false);
+}
+
+TEST(CliTest, SolveWritesTheJsonResultAsTheLastLine) {
+  for (int ranks : {0, 2, 3}) {
+    const Output o = RunCli("solve --problem rosenbrock --n 100 --json", ranks);
+    ASSERT_EQ(o.status, 0) << o.err;
+    const nlohmann::json j = LastJson(o);
+    ASSERT_TRUE(j.is_object()) << o.out;
+    for (const char* key : {"solver", "version", "problem", "n", "ranks", "history_size", "reason",
+                            "converged", "f", "grad_norm", "iterations", "evaluations", "seconds",
+                            "setup_seconds", "total_seconds", "allreduce_calls",
+                            "allreduce_seconds", "two_loop", "line_search", "message"}) {
+      EXPECT_TRUE(j.contains(key)) << key;
+    }
+    EXPECT_EQ(j["ranks"], ranks == 0 ? 1 : ranks);
+    EXPECT_EQ(j["converged"], true);
+    EXPECT_EQ(j["reason"], "gradient_tolerance");
+    EXPECT_LE(j["grad_norm"].get<double>(), 1e-5);
+    EXPECT_LE(j["f"].get<double>(), 1e-10);
+    EXPECT_LE(j["seconds"].get<double>(), j["total_seconds"].get<double>());
+    // Fused: one allreduce per evaluation plus the start-up check.
+    EXPECT_EQ(j["allreduce_calls"].get<long long>(), j["evaluations"].get<long long>() + 1);
+  }
+}
+
+TEST(CliTest, AllreduceCallsAreEvaluationsPlusOneAtEveryHistorySize) {
+  for (int m : {5, 10, 20}) {
+    const Output o =
+        RunCli("solve --problem rosenbrock --n 1000 --json --quiet --history " + std::to_string(m), 2);
+    ASSERT_EQ(o.status, 0) << o.err;
+    const nlohmann::json j = LastJson(o);
+    EXPECT_EQ(j["allreduce_calls"].get<long long>(), j["evaluations"].get<long long>() + 1)
+        << "m = " << m;
+    // The classic two-loop pays 2m + 1 more per iteration once the history is full.
+    const Output c = RunCli("solve --problem rosenbrock --n 1000 --json --quiet --two-loop classic "
+                         "--history " + std::to_string(m), 2);
+    ASSERT_EQ(c.status, 0) << c.err;
+    const nlohmann::json k = LastJson(c);
+    EXPECT_GT(k["allreduce_calls"].get<long long>(), k["evaluations"].get<long long>() + 1);
+    EXPECT_EQ(k["iterations"], j["iterations"]);
+  }
+}
+
+TEST(CliTest, SameIterationCountOnOneToFourRanks) {
+  std::vector<int> iterations;
+  for (int ranks = 1; ranks <= 4; ++ranks) {
+    const Output o = RunCli("solve --problem rosenbrock --n 100000 --json --quiet", ranks);
+    ASSERT_EQ(o.status, 0) << o.err;
+    iterations.push_back(LastJson(o)["iterations"].get<int>());
+  }
+  for (int it : iterations) EXPECT_NEAR(it, iterations[0], 2);
+}
+
+TEST(CliTest, ProblemsListsEveryBuiltinProblem) {
+  const Output o = RunCli("problems");
+  ASSERT_EQ(o.status, 0);
+  for (const char* name : {"rosenbrock", "powell", "broyden-tridiagonal", "trigonometric",
+                           "discrete-boundary-value", "quadratic"}) {
+    EXPECT_NE(o.out.find(name), std::string::npos) << name;
+  }
+  const Output j = RunCli("problems --json");
+  ASSERT_EQ(j.status, 0);
+  EXPECT_EQ(nlohmann::json::parse(j.out).size(), 6u);
+}
+
+TEST(CliTest, BadInputIsOneLineAndExitTwo) {
+  struct Case {
+    const char* args;
+    const char* names;  // what the message must mention
+  };
+  const Case cases[] = {
+      {"solve --problem nope --n 10", "nope"},
+      {"solve --problem rosenbrock --n 0", "--n"},
+      {"solve --problem rosenbrock --n -4", "--n"},
+      {"solve --problem rosenbrock --n abc", "abc"},
+      {"solve --problem rosenbrock --n 7", "multiple of 2"},
+      {"solve --problem powell --n 2", "multiple of 4"},
+      {"solve --problem rosenbrock --n 10 --history 0", "--history"},
+      {"solve --problem rosenbrock --n 10 --history -1", "--history"},
+      {"solve --problem rosenbrock --n 10 --grad-tol -1", "--grad-tol"},
+      {"solve --problem rosenbrock --n 10 --grad-tol 1e999", "1e999"},
+      {"solve --problem rosenbrock --n 10 --grad-tol nan", "--grad-tol"},
+      {"solve --problem rosenbrock --n 10 --max-iterations 1.5", "--max-iterations"},
+      {"solve --problem rosenbrock --n 10 --line-search wolfe", "wolfe"},
+      {"solve --problem rosenbrock --n 10 --two-loop fast", "fast"},
+      {"solve --problem rosenbrock --n 10 --unknown-flag", "--unknown-flag"},
+      {"solve --n 10", "--problem"},
+      {"solve --problem quadratic --n 10 --condition 0.5", "--condition"},
+      {"solve --problem rosenbrock --n 10 --trace /nonexistent-dir/t.csv", "--trace"},
+      {"solve --problem rosenbrock --n 10 --checkpoint-every 2", "--checkpoint"},
+      {"solve --problem rosenbrock --n 10 --resume /nonexistent-dir", "nonexistent-dir"},
+      {"frobnicate", "subcommand"},
+  };
+  for (const Case& c : cases) {
+    for (int ranks : {0, 2}) {
+      const Output o = RunCli(c.args, ranks, 60);
+      EXPECT_EQ(o.status, 2) << c.args << " (" << ranks << " ranks)";
+      const auto lines = Lines(o.err);
+      ASSERT_EQ(lines.size(), 1u) << c.args << ":\n" << o.err;
+      EXPECT_NE(lines[0].find(c.names), std::string::npos) << c.args << ": " << lines[0];
+    }
+  }
+}
+
+TEST(CliTest, TraceHasAHeaderAndOneRowPerIteration) {
+  const std::string path = TempPath("trace.csv");
+  const Output o = RunCli("solve --problem rosenbrock --n 100 --json --trace " + path, 2);
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto rows = Lines(ReadFile(path));
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0], "iteration,f,grad_norm,step,evaluations,seconds");
+  EXPECT_EQ(static_cast<int>(rows.size()), LastJson(o)["iterations"].get<int>() + 2);
+  std::filesystem::remove(path);
+}
+
+TEST(CliTest, StoppingWithoutConvergingExitsOne) {
+  const Output o = RunCli("solve --problem rosenbrock --n 100 --json --max-iterations 3", 2);
+  EXPECT_EQ(o.status, 1) << o.err;
+  EXPECT_EQ(LastJson(o)["reason"], "max_iterations");
+  EXPECT_EQ(LastJson(o)["converged"], false);
+}
+
+// A run in its own session, so that the whole job (mpiexec and the ranks, which Open MPI puts in
+// process groups of their own) can be signalled at once.
+class BackgroundJob {
+ public:
+  explicit BackgroundJob(const std::string& args, int ranks)
+      : pid_file_(TempPath("job.pid")), out_(TempPath("job.out")) {
+    // The shell traps TERM (a handler, which exec resets) so that it survives a TERM sent to
+    // the session and records the job's exit status.
+    const std::string cmd = "setsid sh -c 'trap : TERM; echo $$ > " + pid_file_ + "; timeout 120 " +
+                            kMpiexec + " -q -n " + std::to_string(ranks) + " " + kExe + " " + args +
+                            " > " + out_ + " 2>&1; echo $? >> " + out_ + ".status' &";
+    std::system(cmd.c_str());
+    for (int i = 0; i < 100 && ReadFile(pid_file_).empty(); ++i) Sleep(0.05);
+    sid_ = std::atoi(ReadFile(pid_file_).c_str());
+  }
+  ~BackgroundJob() {
+    Signal("KILL");
+    std::filesystem::remove(pid_file_);
+    std::filesystem::remove(out_);
+    std::filesystem::remove(out_ + ".status");
+  }
+  // Sends SIG to every process of the job's session.
+  void Signal(const std::string& sig) const {
+    if (sid_ > 0) std::system(("pkill -" + sig + " -s " + std::to_string(sid_)).c_str());
+  }
+  // Waits for the exit status written by the job's shell; -1 if it never came.
+  int Wait(double seconds) const {
+    for (double t = 0; t < seconds; t += 0.05) {
+      const std::string status = ReadFile(out_ + ".status");
+      if (!status.empty()) return std::atoi(status.c_str());
+      Sleep(0.05);
+    }
+    return -1;
+  }
+  std::string Output() const { return ReadFile(out_); }
+  static void Sleep(double s) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(s));
+  }
+
+ private:
+  std::string pid_file_;
+  std::string out_;
+  int sid_ = 0;
+};
+
+// Waits until dir/LATEST names a checkpoint of at least `iteration`.
+bool WaitForCheckpoint(const std::string& dir, int iteration, double seconds) {
+  for (double t = 0; t < seconds; t += 0.02) {
+    const std::string latest = ReadFile(dir + "/LATEST");
+    if (latest.rfind("ckpt-", 0) == 0 && std::atoi(latest.c_str() + 5) >= iteration) return true;
+    BackgroundJob::Sleep(0.02);
+  }
+  return false;
+}
+
+const char* kLongRun = "solve --problem rosenbrock --n 200000 --json --quiet --checkpoint-every 1";
+
+TEST(CliTest, KilledJobResumesToTheUninterruptedResult) {
+  const std::string dir = TempPath("ckpt-kill");
+  std::filesystem::remove_all(dir);
+  const Output whole = RunCli("solve --problem rosenbrock --n 200000 --json --quiet", 2);
+  ASSERT_EQ(whole.status, 0) << whole.err;
+  {
+    BackgroundJob job(std::string(kLongRun) + " --checkpoint " + dir, 2);
+    ASSERT_TRUE(WaitForCheckpoint(dir, 5, 60)) << job.Output();
+    job.Signal("KILL");
+    BackgroundJob::Sleep(0.3);
+  }
+  const Output resumed =
+      RunCli("solve --problem rosenbrock --n 200000 --json --quiet --resume " + dir, 2);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  const nlohmann::json a = LastJson(whole), b = LastJson(resumed);
+  EXPECT_EQ(b["resumed"], true);
+  EXPECT_EQ(b["iterations"], a["iterations"]);
+  EXPECT_EQ(b["evaluations"], a["evaluations"]);
+  EXPECT_EQ(b["f"].get<double>(), a["f"].get<double>());  // bitwise: same ranks
+  EXPECT_EQ(b["grad_norm"].get<double>(), a["grad_norm"].get<double>());
+  // On another number of ranks the checkpoint is re-partitioned.
+  const Output other =
+      RunCli("solve --problem rosenbrock --n 200000 --json --quiet --resume " + dir, 3);
+  ASSERT_EQ(other.status, 0) << other.err;
+  EXPECT_NEAR(LastJson(other)["iterations"].get<int>(), a["iterations"].get<int>(), 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, SigtermCheckpointsAndExitsCleanly) {
+  const std::string dir = TempPath("ckpt-term");
+  std::filesystem::remove_all(dir);
+  const Output whole = RunCli("solve --problem rosenbrock --n 200000 --json --quiet", 2);
+  BackgroundJob job(std::string(kLongRun) + " --checkpoint " + dir, 2);
+  ASSERT_TRUE(WaitForCheckpoint(dir, 3, 60)) << job.Output();
+  job.Signal("TERM");
+  const int status = job.Wait(60);
+  EXPECT_EQ(status, 1) << job.Output();
+  const auto lines = Lines(job.Output());
+  ASSERT_FALSE(lines.empty());
+  const nlohmann::json j = nlohmann::json::parse(lines.back(), nullptr, false);
+  EXPECT_EQ(j["reason"], "interrupted") << job.Output();
+  // The state at the stop is saved and resumes to the uninterrupted answer.
+  const Output resumed =
+      RunCli("solve --problem rosenbrock --n 200000 --json --quiet --resume " + dir, 2);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(LastJson(resumed)["f"].get<double>(), LastJson(whole)["f"].get<double>());
+  EXPECT_EQ(LastJson(resumed)["iterations"], LastJson(whole)["iterations"]);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, CorruptCheckpointIsOneLineAndExitTwo) {
+  const std::string dir = TempPath("ckpt-bad");
+  std::filesystem::remove_all(dir);
+  const Output first = RunCli("solve --problem rosenbrock --n 1000 --quiet --max-iterations 5 "
+                           "--checkpoint " + dir, 2);
+  ASSERT_EQ(first.status, 1) << first.err;
+  std::filesystem::resize_file(dir + "/ckpt-00000005/rank-1.bin", 64);
+  const Output o = RunCli("solve --problem rosenbrock --n 1000 --quiet --resume " + dir, 2);
+  EXPECT_EQ(o.status, 2);
+  const auto lines = Lines(o.err);
+  ASSERT_EQ(lines.size(), 1u) << o.err;
+  EXPECT_NE(lines[0].find("rank-1.bin"), std::string::npos) << lines[0];
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
