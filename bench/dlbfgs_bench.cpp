@@ -23,7 +23,8 @@ struct Config {
   long long n = 1000000;
   int history = 10;
   std::vector<std::string> variants = {"fused", "classic"};
-  int iterations = 30;
+  int iterations = 1000;
+  double grad_tol = 1e-5;
   int repeats = 3;
 };
 
@@ -90,7 +91,10 @@ int main(int argc, char** argv) {
   app.add_option("--n", cfg.n, "number of variables")->check(CLI::PositiveNumber);
   app.add_option("--history", cfg.history, "history size m")->check(CLI::Range(1, 1000));
   app.add_option("--two-loop", cfg.variants, "variants to run (fused, classic)")->delimiter(',');
-  app.add_option("--iterations", cfg.iterations, "iterations per run")->check(CLI::PositiveNumber);
+  app.add_option("--iterations", cfg.iterations, "iteration limit per run")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--grad-tol", cfg.grad_tol, "stop when ||g|| <= this (0: run --iterations)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--repeats", cfg.repeats, "runs per variant (median)")->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
@@ -116,7 +120,8 @@ int main(int argc, char** argv) {
                              {"n", cfg.n},
                              {"ranks", ranks},
                              {"history_size", cfg.history},
-                             {"iterations", cfg.iterations},
+                             {"max_iterations", cfg.iterations},
+                             {"grad_tol", cfg.grad_tol},
                              {"repeats", cfg.repeats},
                              {"triad_bytes_per_second", triad},
                              {"allreduce_latency_seconds", latency},
@@ -124,23 +129,26 @@ int main(int argc, char** argv) {
                              {"bound_seconds_per_iteration", bound_seconds},
                              {"variants", nlohmann::json::object()}};
     if (rank == 0) {
-      std::printf("dlbfgs-bench: %s, n = %lld, m = %d, %d rank(s), %d iterations x %d repeats\n",
-                  cfg.problem.c_str(), cfg.n, cfg.history, ranks, cfg.iterations, cfg.repeats);
+      std::printf("dlbfgs-bench: %s, n = %lld, m = %d, %d rank(s), grad_tol %g (at most %d "
+                  "iterations), %d repeats\n",
+                  cfg.problem.c_str(), cfg.n, cfg.history, ranks, cfg.grad_tol, cfg.iterations,
+                  cfg.repeats);
       std::printf("triad bandwidth %.2f GB/s (all ranks), allreduce latency %.2f us\n",
                   triad / 1e9, latency * 1e6);
       std::printf("bandwidth bound 8(4m+7)n = %.1f MB per iteration -> %.3f ms\n\n",
                   bound_bytes / 1e6, bound_seconds * 1e3);
-      std::printf("%-8s %10s %9s %9s %9s %9s %8s %8s %9s %8s\n", "variant", "ms/iter",
+      std::printf("%-8s %6s %6s %10s %9s %9s %9s %9s %8s %8s %9s %8s\n", "variant", "iters",
+                  "ev/it", "ms/iter",
                   "objective", "direction", "comm", "other", "ar/iter", "ar/eval", "GB/s", "x bound");
     }
     for (const std::string& variant : cfg.variants) {
       dlbfgs::LbfgsOptions o;
       o.history_size = cfg.history;
       o.two_loop = dlbfgs::ParseTwoLoopType(variant);
-      o.grad_tol = 0;
+      o.grad_tol = cfg.grad_tol;
       o.max_iterations = cfg.iterations;
       std::vector<double> per_iter, obj, dir, comm, other;
-      double calls_per_iter = 0, calls_per_eval = 0, evals_per_iter = 0;
+      double calls_per_iter = 0, calls_per_eval = 0, evals_per_iter = 0, iterations = 0;
       std::string reason;
       for (int r = 0; r < cfg.repeats; ++r) {
         Eigen::VectorXd x(part.local_size());
@@ -155,6 +163,7 @@ int main(int argc, char** argv) {
         calls_per_iter = static_cast<double>(res.comm.allreduce_calls) / it;
         calls_per_eval = static_cast<double>(res.comm.allreduce_calls) / res.evaluations;
         evals_per_iter = res.evaluations / it;
+        iterations = res.iterations;
         reason = dlbfgs::ToString(res.reason);
       }
       const double t = Median(per_iter);
@@ -167,14 +176,15 @@ int main(int argc, char** argv) {
           {"other_seconds_per_iteration", Median(other)},
           {"allreduce_calls_per_iteration", calls_per_iter},
           {"allreduce_calls_per_evaluation", calls_per_eval},
+          {"iterations", iterations},
           {"evaluations_per_iteration", evals_per_iter},
           {"model_bytes_per_iteration", model},
           {"achieved_bytes_per_second", model / t},
           {"ratio_to_bound", t / bound_seconds},
           {"reason", reason}};
       if (rank == 0) {
-        std::printf("%-8s %10.3f %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %8.2f\n",
-                    variant.c_str(), t * 1e3, Median(obj) * 1e3, Median(dir) * 1e3,
+        std::printf("%-8s %6.0f %6.2f %10.3f %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %8.2f\n",
+                    variant.c_str(), iterations, evals_per_iter, t * 1e3, Median(obj) * 1e3, Median(dir) * 1e3,
                     Median(comm) * 1e3, Median(other) * 1e3, calls_per_iter, calls_per_eval,
                     model / t / 1e9, t / bound_seconds);
       }

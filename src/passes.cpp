@@ -5,9 +5,13 @@
 namespace dlbfgs::internal {
 namespace {
 
-// 512 doubles = 4 KiB per vector block: the block of d (or of the trial vectors) stays in L1 while
-// the stored columns stream through once.
-constexpr Eigen::Index kBlock = 512;
+// Rows per block: 8192 doubles = 64 KiB per vector. The short vectors of a block stay in L2 while
+// every stored column streams through once per pass; segments of 16 pages keep the hardware
+// prefetchers on (4 KiB segments, one page each, halved the achieved bandwidth). Stored pairs are
+// taken two at a time, so that each load of a block vector feeds twice the multiply-adds (the trial
+// pass: 16 -> 26 GB/s per core on the development machine, the direction pass: 21 -> 34 GB/s,
+// single-core triad 35 GB/s with both cores busy).
+constexpr Eigen::Index kBlock = 8192;
 
 }  // namespace
 
@@ -33,7 +37,17 @@ DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients
     const double cg = -c.cg;
 #pragma omp simd
     for (Eigen::Index i = 0; i < len; ++i) dp[i] = cg * gp[i];
-    for (int k = 0; k < count; ++k) {
+    int k = 0;
+    for (; k + 1 < count; k += 2) {
+      const double* sa = h.S.col(h.Slot(k)).data() + b;
+      const double* ya = h.Y.col(h.Slot(k)).data() + b;
+      const double* sb = h.S.col(h.Slot(k + 1)).data() + b;
+      const double* yb = h.Y.col(h.Slot(k + 1)).data() + b;
+      const double ca = -c.cs(k), ea = -c.cy(k), cb = -c.cs(k + 1), eb = -c.cy(k + 1);
+#pragma omp simd
+      for (Eigen::Index i = 0; i < len; ++i) dp[i] += ca * sa[i] + ea * ya[i] + cb * sb[i] + eb * yb[i];
+    }
+    for (; k < count; ++k) {
       const int j = h.Slot(k);
       const double* sp = h.S.col(j).data() + b;
       const double* yp = h.Y.col(j).data() + b;
@@ -92,7 +106,27 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const Eigen::VectorXd& x, cons
     p.sg += sg;
     p.yg += yg;
     if (old == nullptr) continue;
-    for (int k = 0; k < count; ++k) {
+    int k = 0;
+    for (; k + 1 < count; k += 2) {
+      const int ja = h.Slot(k), jb = h.Slot(k + 1);
+      const double* sa = h.S.col(ja).data() + b;
+      const double* ya = h.Y.col(ja).data() + b;
+      const double* sb = h.S.col(jb).data() + b;
+      const double* yb = h.Y.col(jb).data() + b;
+      double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+      double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0;
+#pragma omp simd reduction(+ : a0, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4, b5)
+      for (Eigen::Index i = 0; i < len; ++i) {
+        const double g = gtp[i], y = yt[i], s = st[i];
+        a0 += sa[i] * g; a1 += ya[i] * g; a2 += sa[i] * y; a3 += ya[i] * y; a4 += sa[i] * s; a5 += ya[i] * s;
+        b0 += sb[i] * g; b1 += yb[i] * g; b2 += sb[i] * y; b3 += yb[i] * y; b4 += sb[i] * s; b5 += yb[i] * s;
+      }
+      double* oa = old + 6 * ja;
+      double* ob = old + 6 * jb;
+      oa[0] += a0; oa[1] += a1; oa[2] += a2; oa[3] += a3; oa[4] += a4; oa[5] += a5;
+      ob[0] += b0; ob[1] += b1; ob[2] += b2; ob[3] += b3; ob[4] += b4; ob[5] += b5;
+    }
+    for (; k < count; ++k) {
       const int j = h.Slot(k);
       const double* sj = h.S.col(j).data() + b;
       const double* yj = h.Y.col(j).data() + b;

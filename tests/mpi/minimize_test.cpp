@@ -210,7 +210,7 @@ TEST(MinimizeTest, GramRefreshReproducesTheSameRun) {
   LbfgsResult r[2];
   for (int v = 0; v < 2; ++v) {
     const Partition part = Partition::Uniform(MPI_COMM_WORLD, 150);
-    CoupledQuadratic obj(part, 1e3, 1e-3);
+    CoupledQuadratic obj(part, 1e3, 1.0 / (150.0 * 150.0));  // f* = O(1)
     Eigen::VectorXd x = Eigen::VectorXd::Zero(part.local_size());
     LbfgsOptions o;
     o.history_size = 6;
