@@ -219,6 +219,11 @@ class BackgroundJob {
   void Signal(const std::string& sig) const {
     if (sid_ > 0) std::system(("pkill -" + sig + " -s " + std::to_string(sid_)).c_str());
   }
+  // Sends SIG to the ranks only, as a batch scheduler signals a job's tasks (mpiexec itself would
+  // SIGKILL its ranks one second after forwarding a SIGTERM: odls_base_sigkill_timeout).
+  void SignalRanks(const std::string& sig) const {
+    if (sid_ > 0) std::system(("pkill -" + sig + " -s " + std::to_string(sid_) + " -x dlbfgs").c_str());
+  }
   // Waits for the exit status written by the job's shell; -1 if it never came.
   int Wait(double seconds) const {
     for (double t = 0; t < seconds; t += 0.05) {
@@ -285,7 +290,7 @@ TEST(CliTest, SigtermCheckpointsAndExitsCleanly) {
   const Output whole = RunCli("solve --problem rosenbrock --n 200000 --json --quiet", 2);
   BackgroundJob job(std::string(kLongRun) + " --checkpoint " + dir, 2);
   ASSERT_TRUE(WaitForCheckpoint(dir, 3, 60)) << job.Output();
-  job.Signal("TERM");
+  job.SignalRanks("TERM");
   const int status = job.Wait(60);
   EXPECT_EQ(status, 1) << job.Output();
   const auto lines = Lines(job.Output());
