@@ -4,10 +4,9 @@
 
 #include <mpi.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "report.hpp"
 #include "solve.hpp"

@@ -32,9 +32,8 @@ void PrintProblems(bool json) {
   }
   std::printf("%-24s %-14s %-34s %s\n", "problem", "n", "start", "known optimum");
   for (const ProblemInfo& p : BuiltinProblems()) {
-    const std::string n = p.granularity > 1
-                              ? "multiple of " + std::to_string(p.granularity)
-                              : ">= " + std::to_string(p.min_n);
+    const std::string n = p.granularity > 1 ? "multiple of " + std::to_string(p.granularity)
+                                            : ">= " + std::to_string(p.min_n);
     std::printf("%-24s %-14s %-34s %s\n", p.name.c_str(), n.c_str(), p.start.c_str(),
                 p.optimum.c_str());
   }

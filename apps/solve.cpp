@@ -85,11 +85,12 @@ void PrintSummary(const LbfgsResult& r, const double times[3]) {
               r.iterations, r.evaluations);
   std::printf("time: %.3f s iterating (%.3f ms per iteration), setup %.3f s, total %.3f s\n",
               times[0], 1e3 * times[0] / iterations, times[1], times[2]);
-  std::printf("communication: %lld allreduce calls (%.2f per iteration, %.3f per evaluation), "
-              "%.3f s\n",
-              r.comm.allreduce_calls, r.comm.allreduce_calls / iterations,
-              r.evaluations > 0 ? double(r.comm.allreduce_calls) / r.evaluations : 0.0,
-              r.comm.allreduce_seconds);
+  std::printf(
+      "communication: %lld allreduce calls (%.2f per iteration, %.3f per evaluation), "
+      "%.3f s\n",
+      r.comm.allreduce_calls, r.comm.allreduce_calls / iterations,
+      r.evaluations > 0 ? double(r.comm.allreduce_calls) / r.evaluations : 0.0,
+      r.comm.allreduce_seconds);
 }
 
 void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double times[3]) {
@@ -200,9 +201,8 @@ int RunSolve(SolveArgs& a) {
     PrintError(error);
     return kBadInput;
   }
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace_guard(trace, [](std::FILE* f) {
-    return f ? std::fclose(f) : 0;
-  });
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace_guard(
+      trace, [](std::FILE* f) { return f ? std::fclose(f) : 0; });
 
   // 2. The solve. Library errors about input are thrown on every rank alike.
   LbfgsResult r;

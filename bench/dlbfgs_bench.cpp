@@ -5,14 +5,13 @@
 
 #include <mpi.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "dlbfgs/dlbfgs.hpp"
 
@@ -74,8 +73,8 @@ double AllreduceLatency() {
 // g, g_t, d; writes s_t, y_t). Classic: per stored pair a dot (2) and an axpy (3) in each loop,
 // plus 8 for copying g, scaling, negating and g'd; per evaluation 3 + 2 + 7 (no history).
 double ModelBytes(const std::string& variant, int m, long long n, double e) {
-  const double vectors = variant == "fused" ? (2.0 * m + 2) + e * (2.0 * m + 12)
-                                            : (10.0 * m + 8) + e * 12.0;
+  const double vectors =
+      variant == "fused" ? (2.0 * m + 2) + e * (2.0 * m + 12) : (10.0 * m + 8) + e * 12.0;
   return 8 * vectors * static_cast<double>(n);
 }
 
@@ -131,17 +130,18 @@ int main(int argc, char** argv) {
                              {"bound_seconds_per_iteration", bound_seconds},
                              {"variants", nlohmann::json::object()}};
     if (rank == 0) {
-      std::printf("dlbfgs-bench: %s, n = %lld, m = %d, %d rank(s), grad_tol %g (at most %d "
-                  "iterations), %d repeats\n",
-                  cfg.problem.c_str(), cfg.n, cfg.history, ranks, cfg.grad_tol, cfg.iterations,
-                  cfg.repeats);
-      std::printf("triad bandwidth %.2f GB/s (all ranks), allreduce latency %.2f us\n",
-                  triad / 1e9, latency * 1e6);
+      std::printf(
+          "dlbfgs-bench: %s, n = %lld, m = %d, %d rank(s), grad_tol %g (at most %d "
+          "iterations), %d repeats\n",
+          cfg.problem.c_str(), cfg.n, cfg.history, ranks, cfg.grad_tol, cfg.iterations,
+          cfg.repeats);
+      std::printf("triad bandwidth %.2f GB/s (all ranks), allreduce latency %.2f us\n", triad / 1e9,
+                  latency * 1e6);
       std::printf("bandwidth bound 8(4m+7)n = %.1f MB per iteration -> %.3f ms\n\n",
                   bound_bytes / 1e6, bound_seconds * 1e3);
       std::printf("%-8s %6s %6s %10s %9s %9s %9s %9s %8s %8s %9s %8s\n", "variant", "iters",
-                  "ev/it", "ms/iter",
-                  "objective", "direction", "comm", "other", "ar/iter", "ar/eval", "GB/s", "x bound");
+                  "ev/it", "ms/iter", "objective", "direction", "comm", "other", "ar/iter",
+                  "ar/eval", "GB/s", "x bound");
     }
     // Repeats interleave the variants (A B A B ...) so that drifts of the machine hit both alike.
     struct Samples {
@@ -201,14 +201,12 @@ int main(int argc, char** argv) {
         std::printf("%-8s %6.0f %6.2f %10.3f %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %8.2f\n",
                     variant.c_str(), s.iterations, s.evals_per_iter, t * 1e3, Median(s.obj) * 1e3,
                     Median(s.dir) * 1e3, Median(s.comm) * 1e3, Median(s.other) * 1e3,
-                    s.calls_per_iter, s.calls_per_eval, model / t / 1e9,
-                    t / bound_seconds);
+                    s.calls_per_iter, s.calls_per_eval, model / t / 1e9, t / bound_seconds);
       }
     }
     if (report["variants"].contains("fused") && report["variants"].contains("classic")) {
-      const double speedup =
-          report["variants"]["classic"]["seconds_per_iteration"].get<double>() /
-          report["variants"]["fused"]["seconds_per_iteration"].get<double>();
+      const double speedup = report["variants"]["classic"]["seconds_per_iteration"].get<double>() /
+                             report["variants"]["fused"]["seconds_per_iteration"].get<double>();
       report["fused_speedup_over_classic"] = speedup;
       if (rank == 0) std::printf("\nfused is %.2fx faster than classic per iteration\n", speedup);
     }

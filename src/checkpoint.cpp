@@ -424,9 +424,8 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     }
     RankHeader header;
     std::memcpy(&header, data.data(), sizeof(header));
-    if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0 ||
-        header.n != part.global_size() || header.offset != qlo || header.local_size != ql ||
-        header.slots != slots) {
+    if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0 || header.n != part.global_size() ||
+        header.offset != qlo || header.local_size != ql || header.slots != slots) {
       error = path + " does not match its manifest";
       break;
     }

@@ -1,10 +1,9 @@
 #pragma once
 
+#include <Eigen/Core>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "dlbfgs/options.hpp"
 #include "dlbfgs/partition.hpp"

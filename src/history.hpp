@@ -38,7 +38,10 @@ class History {
   }
   /// Ring position, for checkpoints.
   int head() const { return head_; }
-  void Restore(int head, int count) { head_ = head; count_ = count; }
+  void Restore(int head, int count) {
+    head_ = head;
+    count_ = count;
+  }
 
   Eigen::MatrixXd S;   ///< n_local x (m + 1), column per slot
   Eigen::MatrixXd Y;   ///< n_local x (m + 1), column per slot

@@ -2,6 +2,8 @@
 // partial sum of a trial point in one allreduce, the history update and the stopping tests.
 // Algorithm: Nocedal & Wright, "Numerical Optimization", 2nd ed., Alg. 7.5 (L-BFGS).
 
+#include "dlbfgs/minimize.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,9 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "dlbfgs/interrupt.hpp"
-#include "dlbfgs/minimize.hpp"
 #include "checkpoint.hpp"
+#include "dlbfgs/interrupt.hpp"
 #include "fingerprint.hpp"
 #include "history.hpp"
 #include "line_search.hpp"
@@ -42,18 +43,18 @@ std::string Format(const char* fmt, double a, double b = 0, double c = 0) {
 // Layout of the one allreduce per evaluation. The header is always sent; the fused two-loop
 // appends 6 cross products per history slot, and a Gram refresh appends three (m+1)^2 blocks.
 enum PayloadSlot : int {
-  kF,           // this rank's share of f
-  kSlope,       // g_t'd = phi'(alpha)
-  kGradSq,      // g_t'g_t
-  kErrors,      // ranks whose objective threw
-  kStopVotes,   // ranks whose callback asked to stop
-  kSignalVotes, // ranks with a pending RequestStop() (SIGTERM/SIGINT)
-  kCheckSlope,  // first trial of a search: g'd summed directly, to check the Gram slope
-  kPairSY,      // candidate pair s_t'y_t
-  kPairYY,      // y_t'y_t
-  kPairSS,      // s_t's_t
-  kPairSG,      // s_t'g_t
-  kPairYG,      // y_t'g_t
+  kF,            // this rank's share of f
+  kSlope,        // g_t'd = phi'(alpha)
+  kGradSq,       // g_t'g_t
+  kErrors,       // ranks whose objective threw
+  kStopVotes,    // ranks whose callback asked to stop
+  kSignalVotes,  // ranks with a pending RequestStop() (SIGTERM/SIGINT)
+  kCheckSlope,   // first trial of a search: g'd summed directly, to check the Gram slope
+  kPairSY,       // candidate pair s_t'y_t
+  kPairYY,       // y_t'y_t
+  kPairSS,       // s_t's_t
+  kPairSG,       // s_t'g_t
+  kPairYG,       // y_t'g_t
   kHeaderSize,
 };
 
@@ -100,8 +101,7 @@ void CheckInputs(const LbfgsOptions& options, const Partition& part, Eigen::Inde
 
 class Solver final : public PhiFunction {
  public:
-  Solver(Objective& objective, const Partition& part, const LbfgsOptions& options,
-         Reducer& reducer)
+  Solver(Objective& objective, const Partition& part, const LbfgsOptions& options, Reducer& reducer)
       : objective_(objective),
         part_(part),
         options_(options),
@@ -164,17 +164,17 @@ class Solver final : public PhiFunction {
   double f_ = std::numeric_limits<double>::quiet_NaN();  // NaN until the start point is known
   double gg_ = std::numeric_limits<double>::quiet_NaN();
   double g0_norm_ = 0;
-  double gtd_ = 0;          // phi'(0) of the current search
-  double gd_partial_ = 0;   // fused: this rank's direct g'd, checked in the first trial
-  double gram_scale_ = 0;   // fused: ||g|| ||d|| from the Gram, the scale of that check
+  double gtd_ = 0;         // phi'(0) of the current search
+  double gd_partial_ = 0;  // fused: this rank's direct g'd, checked in the first trial
+  double gram_scale_ = 0;  // fused: ||g|| ||d|| from the Gram, the scale of that check
   bool first_trial_ = false;
   bool check_failed_ = false;
   bool refresh_pending_ = false;
-  int stop_votes_ = 0;  // this rank's pending stop request (callback)
+  int stop_votes_ = 0;          // this rank's pending stop request (callback)
   std::string callback_error_;  // this rank's callback threw: reported in the next evaluation
   int iterations_ = 0;
   int evaluations_ = 0;
-  double step_ = 0;  // last accepted step length
+  double step_ = 0;           // last accepted step length
   int last_checkpoint_ = -1;  // iteration of the last checkpoint written
   double start_time_ = 0;
 
@@ -245,16 +245,16 @@ PhiSample Solver::Evaluate(double alpha) {
     return sample;
   }
   if (p[kSignalVotes] > 0) {
-    Stop(TerminationReason::kInterrupted,
-         "stop requested (signal) on " + std::to_string(static_cast<int>(p[kSignalVotes])) +
-             " rank(s)");
+    Stop(TerminationReason::kInterrupted, "stop requested (signal) on " +
+                                              std::to_string(static_cast<int>(p[kSignalVotes])) +
+                                              " rank(s)");
     sample.abort = true;
     return sample;
   }
   if (p[kStopVotes] > 0) {
-    Stop(TerminationReason::kUserRequested,
-         "the iteration callback asked to stop on " + std::to_string(static_cast<int>(p[kStopVotes])) +
-             " rank(s)");
+    Stop(TerminationReason::kUserRequested, "the iteration callback asked to stop on " +
+                                                std::to_string(static_cast<int>(p[kStopVotes])) +
+                                                " rank(s)");
     sample.abort = true;
     return sample;
   }
@@ -515,8 +515,8 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
       const double direction_start = Now();
       const double direction_comm = reducer_.stats().allreduce_seconds;
       ComputeDirection();
-      result_.phases.direction += Now() - direction_start -
-                                  (reducer_.stats().allreduce_seconds - direction_comm);
+      result_.phases.direction +=
+          Now() - direction_start - (reducer_.stats().allreduce_seconds - direction_comm);
       // First step min(1, 1/||g||) while the history is empty (no scale known yet), then 1.
       const double alpha0 = history_.count() == 0 ? std::min(1.0, 1.0 / std::sqrt(gg_)) : 1.0;
       first_trial_ = true;

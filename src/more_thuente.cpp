@@ -185,8 +185,8 @@ class MoreThuente final : public LineSearch {
       }
       stp = std::clamp(stp, stpmin_, std::min(stpmax_, finite_limit));
       if (stp >= finite_limit) stp = x.st + 0.5 * (finite_limit - x.st);
-      if (bracketed && (stp <= stmin || stp >= stmax ||
-                        stmax - stmin <= kRelativeWidthTol * stmax)) {
+      if (bracketed &&
+          (stp <= stmin || stp >= stmax || stmax - stmin <= kRelativeWidthTol * stmax)) {
         break;  // rounding prevents progress (MINPACK-2's "rounding errors" / "xtol" warnings)
       }
     }

@@ -63,7 +63,8 @@ std::string ValidateOptions(const LbfgsOptions& o) {
 TwoLoopType ParseTwoLoopType(const std::string& name) {
   if (name == "fused") return TwoLoopType::kFused;
   if (name == "classic") return TwoLoopType::kClassic;
-  throw std::invalid_argument("unknown two-loop variant '" + name + "' (expected fused or classic)");
+  throw std::invalid_argument("unknown two-loop variant '" + name +
+                              "' (expected fused or classic)");
 }
 
 LineSearchType ParseLineSearchType(const std::string& name) {
@@ -73,9 +74,7 @@ LineSearchType ParseLineSearchType(const std::string& name) {
                               "' (expected more-thuente or backtracking)");
 }
 
-const char* ToString(TwoLoopType type) {
-  return type == TwoLoopType::kFused ? "fused" : "classic";
-}
+const char* ToString(TwoLoopType type) { return type == TwoLoopType::kFused ? "fused" : "classic"; }
 
 const char* ToString(LineSearchType type) {
   return type == LineSearchType::kMoreThuente ? "more-thuente" : "backtracking";

@@ -25,8 +25,8 @@ constexpr Eigen::Index kBlock = 8192;
 #define DLBFGS_KERNEL
 #endif
 
-DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients& c, const Eigen::VectorXd& g,
-                     Eigen::VectorXd& d) {
+DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients& c,
+                                   const Eigen::VectorXd& g, Eigen::VectorXd& d) {
   const Eigen::Index n = g.size();
   const int count = h.count();
   double gd = 0;
@@ -45,7 +45,8 @@ DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients
       const double* yb = h.Y.col(h.Slot(k + 1)).data() + b;
       const double ca = -c.cs(k), ea = -c.cy(k), cb = -c.cs(k + 1), eb = -c.cy(k + 1);
 #pragma omp simd
-      for (Eigen::Index i = 0; i < len; ++i) dp[i] += ca * sa[i] + ea * ya[i] + cb * sb[i] + eb * yb[i];
+      for (Eigen::Index i = 0; i < len; ++i)
+        dp[i] += ca * sa[i] + ea * ya[i] + cb * sb[i] + eb * yb[i];
     }
     for (; k < count; ++k) {
       const int j = h.Slot(k);
@@ -64,9 +65,10 @@ DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients
   return gd;
 }
 
-DLBFGS_KERNEL TrialPartials TrialPass(History& h, const Eigen::VectorXd& x, const Eigen::VectorXd& xt,
-                        const Eigen::VectorXd& g, const Eigen::VectorXd& gt,
-                        const Eigen::VectorXd& d, double* old) {
+DLBFGS_KERNEL TrialPartials TrialPass(History& h, const Eigen::VectorXd& x,
+                                      const Eigen::VectorXd& xt, const Eigen::VectorXd& g,
+                                      const Eigen::VectorXd& gt, const Eigen::VectorXd& d,
+                                      double* old) {
   const Eigen::Index n = x.size();
   const int t = h.Spare();
   const int count = h.count();
@@ -118,13 +120,33 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const Eigen::VectorXd& x, cons
 #pragma omp simd reduction(+ : a0, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4, b5)
       for (Eigen::Index i = 0; i < len; ++i) {
         const double g = gtp[i], y = yt[i], s = st[i];
-        a0 += sa[i] * g; a1 += ya[i] * g; a2 += sa[i] * y; a3 += ya[i] * y; a4 += sa[i] * s; a5 += ya[i] * s;
-        b0 += sb[i] * g; b1 += yb[i] * g; b2 += sb[i] * y; b3 += yb[i] * y; b4 += sb[i] * s; b5 += yb[i] * s;
+        a0 += sa[i] * g;
+        a1 += ya[i] * g;
+        a2 += sa[i] * y;
+        a3 += ya[i] * y;
+        a4 += sa[i] * s;
+        a5 += ya[i] * s;
+        b0 += sb[i] * g;
+        b1 += yb[i] * g;
+        b2 += sb[i] * y;
+        b3 += yb[i] * y;
+        b4 += sb[i] * s;
+        b5 += yb[i] * s;
       }
       double* oa = old + 6 * ja;
       double* ob = old + 6 * jb;
-      oa[0] += a0; oa[1] += a1; oa[2] += a2; oa[3] += a3; oa[4] += a4; oa[5] += a5;
-      ob[0] += b0; ob[1] += b1; ob[2] += b2; ob[3] += b3; ob[4] += b4; ob[5] += b5;
+      oa[0] += a0;
+      oa[1] += a1;
+      oa[2] += a2;
+      oa[3] += a3;
+      oa[4] += a4;
+      oa[5] += a5;
+      ob[0] += b0;
+      ob[1] += b1;
+      ob[2] += b2;
+      ob[3] += b3;
+      ob[4] += b4;
+      ob[5] += b5;
     }
     for (; k < count; ++k) {
       const int j = h.Slot(k);

@@ -11,7 +11,9 @@ namespace dlbfgs::internal {
 /// sum_k cy(k) y_k + cg g, with k = 0 the oldest stored pair.
 struct DirectionCoefficients {
   explicit DirectionCoefficients(int m)
-      : cs(Eigen::VectorXd::Zero(m)), cy(Eigen::VectorXd::Zero(m)), alpha(Eigen::VectorXd::Zero(m)) {}
+      : cs(Eigen::VectorXd::Zero(m)),
+        cy(Eigen::VectorXd::Zero(m)),
+        alpha(Eigen::VectorXd::Zero(m)) {}
   Eigen::VectorXd cs;
   Eigen::VectorXd cy;
   double cg = 1;

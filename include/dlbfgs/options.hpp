@@ -29,9 +29,9 @@ enum class LineSearchType {
 enum class CallbackResult { kContinue, kStop };
 
 /// Called on every rank at the start point (iteration 0) and after every accepted iteration, the
-/// last one included, with a summary that is identical on all ranks. A kStop on any rank stops the run on all ranks (the votes are combined in the next
-/// evaluation's allreduce, so that evaluation is spent and discarded; the returned x is the one
-/// the summary describes).
+/// last one included, with a summary that is identical on all ranks. A kStop on any rank stops the
+/// run on all ranks (the votes are combined in the next evaluation's allreduce, so that evaluation
+/// is spent and discarded; the returned x is the one the summary describes).
 using IterationCallback = std::function<CallbackResult(const IterationSummary&)>;
 
 /// Options of Minimize(). A plain struct: every field has a documented default and range, and
@@ -46,7 +46,8 @@ struct LbfgsOptions {
   double grad_tol = 1e-5;
   /// Stop when ||g||_2 <= grad_rel_tol * ||g_0||_2. Range >= 0; 0 turns the test off.
   double grad_rel_tol = 0;
-  /// Stop when (f_{k-past} - f_k) / max(1, |f_k|) <= f_rel_tol. Range >= 0; off when 0 or past == 0.
+  /// Stop when (f_{k-past} - f_k) / max(1, |f_k|) <= f_rel_tol. Range >= 0; off when 0 or past ==
+  /// 0.
   double f_rel_tol = 0;
   /// Distance in iterations of the f_rel_tol test. Range [0, 1000]; 0 turns the test off.
   int past = 0;

@@ -1,10 +1,9 @@
 #pragma once
 
+#include <Eigen/Core>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "dlbfgs/objective.hpp"
 #include "dlbfgs/partition.hpp"

@@ -8,15 +8,15 @@ namespace dlbfgs {
 enum class TerminationReason {
   kGradientTolerance,          ///< ||g|| <= grad_tol (converged)
   kRelativeGradientTolerance,  ///< ||g|| <= grad_rel_tol * ||g_0|| (converged)
-  kFunctionTolerance,          ///< relative decrease over `past` iterations <= f_rel_tol (converged)
-  kMaxIterations,              ///< max_iterations reached
-  kMaxEvaluations,             ///< max_evaluations reached
-  kLineSearchFailed,           ///< no acceptable step, even along steepest descent
-  kNonFiniteValue,             ///< f or g not finite at the start point, or at every trial step
-  kObjectiveError,             ///< the objective (or the callback) threw on at least one rank
-  kUserRequested,              ///< the iteration callback asked to stop
-  kInterrupted,                ///< RequestStop() (SIGTERM/SIGINT in the dlbfgs program)
-  kCheckpointFailed,           ///< a checkpoint could not be written on at least one rank
+  kFunctionTolerance,  ///< relative decrease over `past` iterations <= f_rel_tol (converged)
+  kMaxIterations,      ///< max_iterations reached
+  kMaxEvaluations,     ///< max_evaluations reached
+  kLineSearchFailed,   ///< no acceptable step, even along steepest descent
+  kNonFiniteValue,     ///< f or g not finite at the start point, or at every trial step
+  kObjectiveError,     ///< the objective (or the callback) threw on at least one rank
+  kUserRequested,      ///< the iteration callback asked to stop
+  kInterrupted,        ///< RequestStop() (SIGTERM/SIGINT in the dlbfgs program)
+  kCheckpointFailed,   ///< a checkpoint could not be written on at least one rank
 };
 
 /// Short snake_case name of a reason ("gradient_tolerance", ...). Local.
@@ -41,13 +41,13 @@ struct PhaseTimes {
 /// State after an accepted iteration, passed to the callback. Identical on every rank except
 /// `seconds`, which is this rank's clock.
 struct IterationSummary {
-  int iteration = 0;        ///< accepted steps so far (0: the start point)
-  double f = 0;             ///< f(x_k)
-  double grad_norm = 0;     ///< ||g(x_k)||_2
-  double step = 0;          ///< accepted step length alpha_k (0 at the start point)
-  int evaluations = 0;      ///< objective evaluations so far
-  int history_count = 0;    ///< (s, y) pairs currently stored
-  double seconds = 0;       ///< since the first evaluation
+  int iteration = 0;      ///< accepted steps so far (0: the start point)
+  double f = 0;           ///< f(x_k)
+  double grad_norm = 0;   ///< ||g(x_k)||_2
+  double step = 0;        ///< accepted step length alpha_k (0 at the start point)
+  int evaluations = 0;    ///< objective evaluations so far
+  int history_count = 0;  ///< (s, y) pairs currently stored
+  double seconds = 0;     ///< since the first evaluation
 };
 
 /// Outcome of Minimize(). Every field except `seconds`, `setup_seconds` and `comm` is identical

@@ -11,12 +11,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -80,10 +79,26 @@ TEST(CliTest, SolveWritesTheJsonResultAsTheLastLine) {
     ASSERT_EQ(o.status, 0) << o.err;
     const nlohmann::json j = LastJson(o);
     ASSERT_TRUE(j.is_object()) << o.out;
-    for (const char* key : {"solver", "version", "problem", "n", "ranks", "history_size", "reason",
-                            "converged", "f", "grad_norm", "iterations", "evaluations", "seconds",
-                            "setup_seconds", "total_seconds", "allreduce_calls",
-                            "allreduce_seconds", "two_loop", "line_search", "message"}) {
+    for (const char* key : {"solver",
+                            "version",
+                            "problem",
+                            "n",
+                            "ranks",
+                            "history_size",
+                            "reason",
+                            "converged",
+                            "f",
+                            "grad_norm",
+                            "iterations",
+                            "evaluations",
+                            "seconds",
+                            "setup_seconds",
+                            "total_seconds",
+                            "allreduce_calls",
+                            "allreduce_seconds",
+                            "two_loop",
+                            "line_search",
+                            "message"}) {
       EXPECT_TRUE(j.contains(key)) << key;
     }
     EXPECT_EQ(j["ranks"], ranks == 0 ? 1 : ranks);
@@ -99,15 +114,18 @@ TEST(CliTest, SolveWritesTheJsonResultAsTheLastLine) {
 
 TEST(CliTest, AllreduceCallsAreEvaluationsPlusOneAtEveryHistorySize) {
   for (int m : {5, 10, 20}) {
-    const Output o =
-        RunCli("solve --problem rosenbrock --n 1000 --json --quiet --history " + std::to_string(m), 2);
+    const Output o = RunCli(
+        "solve --problem rosenbrock --n 1000 --json --quiet --history " + std::to_string(m), 2);
     ASSERT_EQ(o.status, 0) << o.err;
     const nlohmann::json j = LastJson(o);
     EXPECT_EQ(j["allreduce_calls"].get<long long>(), j["evaluations"].get<long long>() + 1)
         << "m = " << m;
     // The classic two-loop pays 2m + 1 more per iteration once the history is full.
-    const Output c = RunCli("solve --problem rosenbrock --n 1000 --json --quiet --two-loop classic "
-                         "--history " + std::to_string(m), 2);
+    const Output c = RunCli(
+        "solve --problem rosenbrock --n 1000 --json --quiet --two-loop classic "
+        "--history " +
+            std::to_string(m),
+        2);
     ASSERT_EQ(c.status, 0) << c.err;
     const nlohmann::json k = LastJson(c);
     EXPECT_GT(k["allreduce_calls"].get<long long>(), k["evaluations"].get<long long>() + 1);
@@ -222,7 +240,8 @@ class BackgroundJob {
   // Sends SIG to the ranks only, as a batch scheduler signals a job's tasks (mpiexec itself would
   // SIGKILL its ranks one second after forwarding a SIGTERM: odls_base_sigkill_timeout).
   void SignalRanks(const std::string& sig) const {
-    if (sid_ > 0) std::system(("pkill -" + sig + " -s " + std::to_string(sid_) + " -x dlbfgs").c_str());
+    if (sid_ > 0)
+      std::system(("pkill -" + sig + " -s " + std::to_string(sid_) + " -x dlbfgs").c_str());
   }
   // Waits for the exit status written by the job's shell; -1 if it never came.
   int Wait(double seconds) const {
@@ -234,9 +253,7 @@ class BackgroundJob {
     return -1;
   }
   std::string Output() const { return ReadFile(out_); }
-  static void Sleep(double s) {
-    std::this_thread::sleep_for(std::chrono::duration<double>(s));
-  }
+  static void Sleep(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
 
  private:
   std::string pid_file_;
@@ -309,8 +326,11 @@ TEST(CliTest, SigtermCheckpointsAndExitsCleanly) {
 TEST(CliTest, CorruptCheckpointIsOneLineAndExitTwo) {
   const std::string dir = TempPath("ckpt-bad");
   std::filesystem::remove_all(dir);
-  const Output first = RunCli("solve --problem rosenbrock --n 1000 --quiet --max-iterations 5 "
-                           "--checkpoint " + dir, 2);
+  const Output first = RunCli(
+      "solve --problem rosenbrock --n 1000 --quiet --max-iterations 5 "
+      "--checkpoint " +
+          dir,
+      2);
   ASSERT_EQ(first.status, 1) << first.err;
   std::filesystem::resize_file(dir + "/ckpt-00000005/rank-1.bin", 64);
   const Output o = RunCli("solve --problem rosenbrock --n 1000 --quiet --resume " + dir, 2);

@@ -66,8 +66,8 @@ TEST(AllocationTest, IterationLoopDoesNotAllocate) {
       const auto r = dlbfgs::Minimize(*problem, part, x, o);
       ASSERT_TRUE(r.Converged()) << r.message;
       ASSERT_GT(counts.size(), 20u);
-      EXPECT_EQ(counts.back(), counts[1]) << dlbfgs::ToString(variant) << " "
-                                          << dlbfgs::ToString(ls);
+      EXPECT_EQ(counts.back(), counts[1])
+          << dlbfgs::ToString(variant) << " " << dlbfgs::ToString(ls);
     }
   }
 }

@@ -12,19 +12,17 @@
 
 #include "dlbfgs/dlbfgs.hpp"
 #include "dlbfgs/interrupt.hpp"
+#include "mpi_test_helpers.hpp"
 
 namespace {
+
+using dlbfgs::test_support::GatherToAll;
+using dlbfgs::test_support::WorldRank;
 
 using dlbfgs::LbfgsOptions;
 using dlbfgs::LbfgsResult;
 using dlbfgs::Partition;
 using dlbfgs::TerminationReason;
-
-int WorldRank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
 
 // A fresh directory, the same path on every rank, removed at the end.
 class TempDir {
@@ -73,18 +71,6 @@ Eigen::VectorXd Start(const Partition& part) {
   return x;
 }
 
-Eigen::VectorXd Gather(const Partition& part, const Eigen::VectorXd& local) {
-  std::vector<int> counts(part.size()), displs(part.size());
-  for (int r = 0; r < part.size(); ++r) {
-    counts[r] = static_cast<int>(part.LocalSizeOf(r));
-    displs[r] = static_cast<int>(part.OffsetOf(r));
-  }
-  Eigen::VectorXd global(part.global_size());
-  MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, global.data(),
-                 counts.data(), displs.data(), MPI_DOUBLE, part.comm());
-  return global;
-}
-
 LbfgsOptions BaseOptions() {
   LbfgsOptions o;
   o.history_size = 5;
@@ -105,7 +91,7 @@ RunOutput Solve(MPI_Comm comm, const LbfgsOptions& o) {
   Eigen::VectorXd x = Start(part);
   RunOutput run;
   run.result = dlbfgs::Minimize(obj, part, x, o);
-  run.x = Gather(part, x);
+  run.x = GatherToAll(part, x);
   return run;
 }
 
@@ -252,8 +238,9 @@ TEST(CheckpointTest, CorruptedCheckpointIsAClearErrorOnEveryRank) {
     const char* needle;
   };
   const Case cases[] = {
-      {"flip", "checksum"},          {"truncate", "truncated"}, {"manifest", "no 'end' line"},
-      {"options", "algorithm options"}, {"latest", "LATEST"},
+      {"flip", "checksum"},          {"truncate", "truncated"},
+      {"manifest", "no 'end' line"}, {"options", "algorithm options"},
+      {"latest", "LATEST"},
   };
   for (const Case& c : cases) {
     TempDir dir;

@@ -66,9 +66,12 @@ TEST(FusedClassicTest, SameIteratesOnBuiltinProblems) {
     const size_t common = std::min(fused.f.size(), classic.f.size());
     size_t compared = 0;
     for (size_t k = 0; k < common && classic.gnorm[k] > 1e-3 * classic.gnorm[0]; ++k, ++compared) {
-      EXPECT_NEAR(fused.f[k], classic.f[k], c.f_tol * std::fabs(classic.f[k])) << c.name << " it " << k;
-      EXPECT_NEAR(fused.gnorm[k], classic.gnorm[k], 1e-10 * classic.gnorm[0]) << c.name << " it " << k;
-      EXPECT_NEAR(fused.step[k], classic.step[k], 1e-8 * std::fabs(classic.step[k])) << c.name << " it " << k;
+      EXPECT_NEAR(fused.f[k], classic.f[k], c.f_tol * std::fabs(classic.f[k]))
+          << c.name << " it " << k;
+      EXPECT_NEAR(fused.gnorm[k], classic.gnorm[k], 1e-10 * classic.gnorm[0])
+          << c.name << " it " << k;
+      EXPECT_NEAR(fused.step[k], classic.step[k], 1e-8 * std::fabs(classic.step[k]))
+          << c.name << " it " << k;
     }
     EXPECT_GE(compared, 5u) << c.name;
   }

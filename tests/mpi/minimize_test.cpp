@@ -7,26 +7,18 @@
 #include <vector>
 
 #include "dlbfgs/dlbfgs.hpp"
+#include "mpi_test_helpers.hpp"
 
 namespace {
+
+using dlbfgs::test_support::WorldRank;
+using dlbfgs::test_support::WorldSize;
 
 using dlbfgs::LbfgsOptions;
 using dlbfgs::LbfgsResult;
 using dlbfgs::Partition;
 using dlbfgs::TerminationReason;
 using dlbfgs::TwoLoopType;
-
-int WorldRank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-int WorldSize() {
-  int p = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &p);
-  return p;
-}
 
 // f(x) = 1/2 sum_i c_i (x_i - 1)^2 + q (sum_i x_i)^2 / 2: a coupled quadratic (the global sum
 // is an allreduce inside the objective) with minimiser x* = 1 only when q = 0; for q > 0 the
@@ -245,7 +237,8 @@ TEST(MinimizeTest, ObjectiveThatThrowsOnOneRankStopsEveryRank) {
     const Partition part = Partition::Uniform(MPI_COMM_WORLD, 40);
     const int bad = part.size() - 1;
     struct Throwing : CoupledQuadratic {
-      Throwing(const Partition& p, int when, int bad) : CoupledQuadratic(p, 10), when_(when), bad_(bad), rank_(p.rank()) {}
+      Throwing(const Partition& p, int when, int bad)
+          : CoupledQuadratic(p, 10), when_(when), bad_(bad), rank_(p.rank()) {}
       double EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>& x,
                            Eigen::Ref<Eigen::VectorXd> g) override {
         const double f = CoupledQuadratic::EvaluateLocal(x, g);  // communicate first

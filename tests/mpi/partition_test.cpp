@@ -1,17 +1,15 @@
+#include "dlbfgs/partition.hpp"
+
 #include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <stdexcept>
 
-#include "dlbfgs/partition.hpp"
+#include "mpi_test_helpers.hpp"
 
 namespace {
 
-int WorldSize() {
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
+using dlbfgs::test_support::WorldSize;
 
 // Sizes gathered from every rank tile [0, n) in rank order, and OwnerOf agrees with them.
 void ExpectConsistent(const dlbfgs::Partition& part) {

@@ -1,18 +1,21 @@
+#include "two_loop.hpp"
+
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <Eigen/Dense>
 #include <random>
 #include <vector>
 
-#include <Eigen/Dense>
-
 #include "dlbfgs/partition.hpp"
 #include "history.hpp"
+#include "mpi_test_helpers.hpp"
 #include "passes.hpp"
 #include "reducer.hpp"
-#include "two_loop.hpp"
 
 namespace {
+
+using dlbfgs::test_support::GatherToAll;
 
 using dlbfgs::Partition;
 using dlbfgs::internal::History;
@@ -24,18 +27,6 @@ Eigen::VectorXd RandomGlobal(Eigen::Index n, unsigned seed) {
   Eigen::VectorXd v(n);
   for (Eigen::Index i = 0; i < n; ++i) v[i] = u(gen);
   return v;
-}
-
-Eigen::VectorXd Gather(const Partition& part, const Eigen::VectorXd& local) {
-  std::vector<int> counts(part.size()), displs(part.size());
-  for (int r = 0; r < part.size(); ++r) {
-    counts[r] = static_cast<int>(part.LocalSizeOf(r));
-    displs[r] = static_cast<int>(part.OffsetOf(r));
-  }
-  Eigen::VectorXd global(part.global_size());
-  MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, global.data(),
-                 counts.data(), displs.data(), MPI_DOUBLE, part.comm());
-  return global;
 }
 
 // Serial reference: the dense BFGS inverse-Hessian recursion (Nocedal & Wright, (6.17) and
@@ -105,7 +96,7 @@ TEST(TwoLoopTest, ClassicEqualsDenseBfgsProduct) {
     Eigen::VectorXd d(fx.part.local_size()), alpha(5);
     const double gtd = dlbfgs::internal::ClassicTwoLoop(fx.h, fx.g, fx.gg, d, alpha, fx.reducer);
     const Eigen::VectorXd expected = DenseDirection(fx.s_global, fx.y_global, fx.g_global);
-    const Eigen::VectorXd got = Gather(fx.part, d);
+    const Eigen::VectorXd got = GatherToAll(fx.part, d);
     EXPECT_LE((got - expected).norm(), 1e-12 * expected.norm()) << pairs << " pairs";
     EXPECT_NEAR(gtd, expected.dot(fx.g_global), 1e-12 * std::fabs(gtd)) << pairs << " pairs";
   }
@@ -133,8 +124,8 @@ TEST(TwoLoopTest, FusedEqualsClassicWithoutCommunication) {
     double gd_partial = dlbfgs::internal::FormDirection(fx.h, c, fx.g, d_fused);
     EXPECT_EQ(fx.reducer.stats().allreduce_calls, before) << "the fused direction communicates";
 
-    const Eigen::VectorXd a = Gather(fx.part, d_classic);
-    const Eigen::VectorXd b = Gather(fx.part, d_fused);
+    const Eigen::VectorXd a = GatherToAll(fx.part, d_classic);
+    const Eigen::VectorXd b = GatherToAll(fx.part, d_fused);
     EXPECT_LE((a - b).norm(), 1e-12 * a.norm()) << pairs << " pairs";
     const double gtd_gram = dlbfgs::internal::GramSlope(fx.h, fx.gg, c);
     EXPECT_NEAR(gtd_gram, gtd_classic, 1e-12 * std::fabs(gtd_classic));
@@ -154,17 +145,18 @@ TEST(TwoLoopTest, TrialPassWritesTheCandidatePairAndItsCrossProducts) {
     return Eigen::VectorXd(v.segment(fx.part.offset(), fx.part.local_size()));
   };
   std::vector<double> old(6 * 5, 0.0);
-  auto p = dlbfgs::internal::TrialPass(fx.h, local(x), local(xt), fx.g, local(gt), local(d),
-                                       old.data());
+  auto p =
+      dlbfgs::internal::TrialPass(fx.h, local(x), local(xt), fx.g, local(gt), local(d), old.data());
   fx.reducer.Sum(old.data(), static_cast<int>(old.size()));
   double sums[7] = {p.gtd, p.gg, p.sy, p.yy, p.ss, p.sg, p.yg};
   fx.reducer.Sum(sums, 7);
   const Eigen::VectorXd s = xt - x, y = gt - fx.g_global;
-  EXPECT_LE((Gather(fx.part, fx.h.S.col(fx.h.Spare())) - s).norm(), 1e-15 * s.norm());
-  EXPECT_LE((Gather(fx.part, fx.h.Y.col(fx.h.Spare())) - y).norm(), 1e-15 * y.norm());
+  EXPECT_LE((GatherToAll(fx.part, fx.h.S.col(fx.h.Spare())) - s).norm(), 1e-15 * s.norm());
+  EXPECT_LE((GatherToAll(fx.part, fx.h.Y.col(fx.h.Spare())) - y).norm(), 1e-15 * y.norm());
   const double expected[7] = {gt.dot(d), gt.dot(gt), s.dot(y), y.dot(y),
                               s.dot(s),  s.dot(gt),  y.dot(gt)};
-  for (int i = 0; i < 7; ++i) EXPECT_NEAR(sums[i], expected[i], 1e-12 * (1 + std::fabs(expected[i])));
+  for (int i = 0; i < 7; ++i)
+    EXPECT_NEAR(sums[i], expected[i], 1e-12 * (1 + std::fabs(expected[i])));
   for (int k = 0; k < fx.h.count(); ++k) {
     const double* o = old.data() + 6 * fx.h.Slot(k);
     const Eigen::VectorXd& sk = fx.s_global[k];
@@ -184,8 +176,10 @@ TEST(TwoLoopTest, GramPartialsMatchTheStoredVectors) {
     for (int l = 0; l < fx.h.count(); ++l) {
       const int i = fx.h.Slot(k), j = fx.h.Slot(l);
       EXPECT_NEAR(out[i + slots * j], fx.h.SS(i, j), 1e-12 * (1 + std::fabs(fx.h.SS(i, j))));
-      EXPECT_NEAR(out[slots * slots + i + slots * j], fx.h.SY(i, j), 1e-12 * (1 + std::fabs(fx.h.SY(i, j))));
-      EXPECT_NEAR(out[2 * slots * slots + i + slots * j], fx.h.YY(i, j), 1e-12 * (1 + std::fabs(fx.h.YY(i, j))));
+      EXPECT_NEAR(out[slots * slots + i + slots * j], fx.h.SY(i, j),
+                  1e-12 * (1 + std::fabs(fx.h.SY(i, j))));
+      EXPECT_NEAR(out[2 * slots * slots + i + slots * j], fx.h.YY(i, j),
+                  1e-12 * (1 + std::fabs(fx.h.YY(i, j))));
     }
   }
 }

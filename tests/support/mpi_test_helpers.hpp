@@ -5,11 +5,10 @@
 
 #include <mpi.h>
 
+#include <Eigen/Core>
 #include <limits>
 #include <stdexcept>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "dlbfgs/partition.hpp"
 

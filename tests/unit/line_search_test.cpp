@@ -1,10 +1,10 @@
+#include "line_search.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <functional>
 #include <limits>
-
-#include "line_search.hpp"
 
 namespace {
 

@@ -36,8 +36,8 @@ TEST(PartitionMathTest, BlocksAreContiguousBalancedAndAligned) {
 TEST(PartitionMathTest, FewerUnitsThanRanksLeavesTrailingRanksEmpty) {
   // n = 3 pairs over 5 ranks: ranks 0..2 own one pair each, ranks 3 and 4 own nothing.
   for (int r = 0; r < 5; ++r) {
-    const Eigen::Index size = dlbfgs::Partition::BlockOffset(6, 5, 2, r + 1) -
-                              dlbfgs::Partition::BlockOffset(6, 5, 2, r);
+    const Eigen::Index size =
+        dlbfgs::Partition::BlockOffset(6, 5, 2, r + 1) - dlbfgs::Partition::BlockOffset(6, 5, 2, r);
     EXPECT_EQ(size, r < 3 ? 2 : 0);
   }
 }

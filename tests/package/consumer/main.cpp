@@ -3,10 +3,9 @@
 
 #include <mpi.h>
 
+#include <Eigen/Core>
 #include <cmath>
 #include <cstdio>
-
-#include <Eigen/Core>
 #include <dlbfgs/dlbfgs.hpp>
 
 namespace {
@@ -52,11 +51,11 @@ int main(int argc, char** argv) {
 
     const bool ok = result.Converged() && error < 1e-6;
     if (part.rank() == 0) {
-      std::printf("dlbfgs %s on %d ranks: %s (%s), f = %.3e, |g| = %.3e, %d iterations, "
-                  "max |x - 1| = %.3e\n",
-                  dlbfgs::kVersion, part.size(), ok ? "ok" : "FAILED",
-                  dlbfgs::ToString(result.reason), result.f, result.grad_norm, result.iterations,
-                  error);
+      std::printf(
+          "dlbfgs %s on %d ranks: %s (%s), f = %.3e, |g| = %.3e, %d iterations, "
+          "max |x - 1| = %.3e\n",
+          dlbfgs::kVersion, part.size(), ok ? "ok" : "FAILED", dlbfgs::ToString(result.reason),
+          result.f, result.grad_norm, result.iterations, error);
     }
     status = ok ? 0 : 1;
   }
