@@ -75,14 +75,16 @@ std::uint64_t OptionsFingerprint(const LbfgsOptions& o, Eigen::Index n) {
 }
 
 // Start-up check, the solver's one collective outside evaluations: options valid and identical on
-// every rank, and x of the partition's size. Throws std::invalid_argument on every rank alike.
-void CheckInputs(const LbfgsOptions& options, const Partition& part, Eigen::Index x_size,
-                 Reducer& reducer) {
-  const std::string invalid = ValidateOptions(options);
+// every rank, x of the partition's size, and the workspace allocated on every rank (`allocated`:
+// this rank's outcome). Throws std::invalid_argument on every rank alike for bad input; returns
+// false on every rank when some rank could not allocate.
+bool CheckInputs(const LbfgsOptions& options, const Partition& part, Eigen::Index x_size,
+                 const std::string& invalid, bool allocated, Reducer& reducer) {
   const bool bad_size = x_size != part.local_size();
   const std::uint64_t fp = OptionsFingerprint(options, part.global_size());
-  std::uint64_t flags[4] = {fp, ~fp, invalid.empty() ? 0u : 1u, bad_size ? 1u : 0u};
-  reducer.Max(flags, 4);
+  std::uint64_t flags[5] = {fp, ~fp, invalid.empty() ? 0u : 1u, bad_size ? 1u : 0u,
+                            allocated ? 0u : 1u};
+  reducer.Max(flags, 5);
   if (flags[0] != ~flags[1]) {
     throw std::invalid_argument("Minimize: LbfgsOptions or the problem size differ between ranks");
   }
@@ -97,6 +99,7 @@ void CheckInputs(const LbfgsOptions& options, const Partition& part, Eigen::Inde
                        std::to_string(part.local_size())
                  : std::string("Minimize: x does not match the partition on another rank"));
   }
+  return flags[4] == 0;
 }
 
 class Solver final : public PhiFunction {
@@ -579,11 +582,36 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
 LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
                      const LbfgsOptions& options) {
   internal::Reducer reducer(part.comm());
-  internal::CheckInputs(options, part, x.size(), reducer);
+  // Allocate (and first-touch) the workspace before the start-up check, so that a rank that runs
+  // out of memory is reported by the same collective instead of leaving the others waiting.
+  const std::string invalid = ValidateOptions(options);
   const double setup_start = internal::Now();
-  internal::Solver solver(objective, part, options, reducer);
+  std::unique_ptr<internal::Solver> solver;
+  if (invalid.empty()) {
+    try {
+      solver = std::make_unique<internal::Solver>(objective, part, options, reducer);
+    } catch (const std::bad_alloc&) {
+      solver.reset();
+    }
+  }
   const double setup_seconds = internal::Now() - setup_start;
-  return solver.Run(x, setup_seconds);
+  const bool allocated = solver != nullptr || !invalid.empty();
+  if (!internal::CheckInputs(options, part, x.size(), invalid, allocated, reducer)) {
+    // Error path only: name the lowest rank that failed.
+    const int first = reducer.MinInt(allocated ? reducer.size() : reducer.rank());
+    LbfgsResult result;
+    result.reason = TerminationReason::kOutOfMemory;
+    result.message =
+        "cannot allocate the workspace of about " +
+        std::to_string((2 * options.history_size + 7) * 8 * part.LocalSizeOf(first) / (1 << 20)) +
+        " MiB on rank " + std::to_string(first) + " (history_size " +
+        std::to_string(options.history_size) + ")";
+    result.f = std::numeric_limits<double>::quiet_NaN();
+    result.grad_norm = std::numeric_limits<double>::quiet_NaN();
+    result.comm = reducer.stats();
+    return result;
+  }
+  return solver->Run(x, setup_seconds);
 }
 
 }  // namespace dlbfgs

@@ -26,6 +26,8 @@ const char* ToString(TerminationReason reason) {
       return "interrupted";
     case TerminationReason::kCheckpointFailed:
       return "checkpoint_failed";
+    case TerminationReason::kOutOfMemory:
+      return "out_of_memory";
   }
   return "unknown";
 }

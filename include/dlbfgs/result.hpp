@@ -17,6 +17,7 @@ enum class TerminationReason {
   kUserRequested,      ///< the iteration callback asked to stop
   kInterrupted,        ///< RequestStop() (SIGTERM/SIGINT in the dlbfgs program)
   kCheckpointFailed,   ///< a checkpoint could not be written on at least one rank
+  kOutOfMemory,        ///< the workspace could not be allocated on at least one rank
 };
 
 /// Short snake_case name of a reason ("gradient_tolerance", ...). Local.

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -65,8 +68,14 @@ double GlobalMaxAbs(const Eigen::VectorXd& v) {
   return m;
 }
 
-// Every rank holds the same value of `v` (bitwise).
+// Every rank holds the same value of `v` (bitwise; NaN on every rank counts as the same).
 void ExpectSameOnAllRanks(double v, const char* what) {
+  int nan = std::isnan(v) ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &nan, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (nan > 0) {
+    EXPECT_EQ(nan, WorldSize()) << what << " is NaN on some ranks only";
+    return;
+  }
   double lo = v, hi = v;
   MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
   MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
@@ -281,6 +290,52 @@ TEST(MinimizeTest, CallbackThatThrowsOnOneRankStopsEveryRank) {
   EXPECT_EQ(r.iterations, 2);
   EXPECT_NE(r.message.find("rank " + std::to_string(bad)), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("monitor failed"), std::string::npos) << r.message;
+  ExpectSameOutcomeOnAllRanks(r);
+}
+
+TEST(MinimizeTest, WorkspaceThatCannotBeAllocatedOnOneRankStopsEveryRank) {
+  const int size = WorldSize();
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 1'000'000LL * size);
+  CoupledQuadratic obj(part, 10);
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(part.local_size());
+  const int victim = size - 1;
+  // The victim's address space may grow by 32 MiB only; the workspace needs about 216 MiB.
+  struct rlimit saved;
+  getrlimit(RLIMIT_AS, &saved);
+  if (part.rank() == victim) {
+    long pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    struct rlimit tight = saved;
+    tight.rlim_cur = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (32u << 20);
+    setrlimit(RLIMIT_AS, &tight);
+  }
+  const LbfgsResult r = dlbfgs::Minimize(obj, part, x, LbfgsOptions());
+  setrlimit(RLIMIT_AS, &saved);
+  EXPECT_EQ(r.reason, TerminationReason::kOutOfMemory) << r.message;
+  EXPECT_NE(r.message.find("rank " + std::to_string(victim)), std::string::npos) << r.message;
+  EXPECT_EQ(r.evaluations, 0);
+  EXPECT_EQ(obj.calls, 0);
+  ExpectSameOutcomeOnAllRanks(r);
+}
+
+TEST(MinimizeTest, NonFiniteEverywhereButTheStartEndsWithTheStartPoint) {
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 9);
+  struct Spike : dlbfgs::Objective {
+    double EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>& x,
+                         Eigen::Ref<Eigen::VectorXd> g) override {
+      g.setOnes();
+      double moved = x.size() > 0 ? (x.array() - 2).abs().maxCoeff() : 0.0;
+      MPI_Allreduce(MPI_IN_PLACE, &moved, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+      return moved > 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0;
+    }
+  } obj;
+  Eigen::VectorXd x = Eigen::VectorXd::Constant(part.local_size(), 2.0);
+  const LbfgsResult r = dlbfgs::Minimize(obj, part, x, LbfgsOptions());
+  EXPECT_EQ(r.reason, TerminationReason::kNonFiniteValue) << r.message;
+  EXPECT_EQ(r.iterations, 0);
+  EXPECT_GT(r.evaluations, 2);
+  EXPECT_EQ(GlobalMaxAbs(x - Eigen::VectorXd::Constant(part.local_size(), 2.0)), 0.0);
+  EXPECT_EQ(r.f, part.size() * 1.0);
   ExpectSameOutcomeOnAllRanks(r);
 }
 
