@@ -330,6 +330,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
   const int slots = static_cast<int>(h.S.cols());
   SolverScalars& sc = state.scalars;
 
+  std::uint64_t manifest_hash = 0;
   error = ReadText(dir + "/LATEST", latest);
   if (error.empty()) {
     latest.erase(std::remove(latest.begin(), latest.end(), '\n'), latest.end());
@@ -342,6 +343,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     std::string text;
     error = ReadText(ckdir + "/manifest", text);
     if (error.empty()) error = ParseManifest(text, ckdir + "/manifest", manifest);
+    manifest_hash = Checksum(text.data(), text.size()) ^ Checksum(latest.data(), latest.size());
   }
   if (error.empty()) {
     ManifestReader r(manifest, ckdir + "/manifest");
@@ -445,6 +447,14 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
   }
   error = Agree(error, reducer);
   if (!error.empty()) return "cannot resume from " + dir + ": " + error;
+  // Every rank must have read the same checkpoint (a file system that is not shared, or a writer
+  // racing with the readers, would otherwise send the ranks down different paths).
+  std::uint64_t same[2] = {manifest_hash, ~manifest_hash};
+  reducer.Max(same, 2);
+  if (same[0] != ~same[1]) {
+    return "cannot resume from " + dir + ": the ranks read different checkpoints (is " + dir +
+           " on a file system that every rank sees?)";
+  }
   return "";
 }
 

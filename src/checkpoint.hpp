@@ -50,8 +50,9 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
                             Reducer& reducer);
 
 /// Loads the checkpoint named by dir/LATEST into `state`, re-partitioning the saved vectors when
-/// the number of ranks differs. Collective: one allreduce. Returns "" or a message, identical on
-/// every rank; on failure `state` is unspecified.
+/// the number of ranks differs. Collective: two allreduce calls (errors, then a check that every
+/// rank read the same manifest). Returns "" or a message, identical on every rank; on failure
+/// `state` is unspecified.
 std::string ReadCheckpoint(const std::string& dir, const Partition& part,
                            const LbfgsOptions& options, const CheckpointState& state,
                            Reducer& reducer);
