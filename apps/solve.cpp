@@ -41,7 +41,20 @@ CLI::Validator AtLeast(double lower, bool strict) {
       strict ? "> " + std::to_string(lower) : ">= " + std::to_string(lower));
 }
 
-const CLI::Validator kPositive = AtLeast(0, true);
+// A positive whole number, also written as 1e6 or 2.5e7: rewritten to digits for the conversion.
+const CLI::Validator kCount(
+    [](std::string& text) {
+      char* end = nullptr;
+      errno = 0;
+      const double v = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
+      if (!(v >= 1) || v > 9e15 || v != std::floor(v) || errno == ERANGE) {
+        return "must be a whole number in [1, 9e15], got " + text;
+      }
+      text = std::to_string(static_cast<long long>(v));
+      return std::string();
+    },
+    "COUNT");
 const CLI::Validator kNonNegative = AtLeast(0, false);
 
 // Local checks of the combination of flags, the same on every rank. "" when fine.
@@ -136,7 +149,9 @@ void PrintError(const std::string& message) {
 void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
   LbfgsOptions& o = a.options;
   sub.add_option("--problem", a.problem, "built-in problem (see `dlbfgs problems`)")->required();
-  sub.add_option("--n", a.n, "number of variables")->required()->check(kPositive);
+  sub.add_option("--n", a.n, "number of variables (1e6 is accepted)")
+      ->required()
+      ->transform(kCount);
   sub.add_option("--history", o.history_size, "history size m")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
@@ -210,9 +225,24 @@ int RunSolve(SolveArgs& a) {
     const Partition part = Partition::Uniform(MPI_COMM_WORLD, a.n, info->granularity);
     ProblemParams params;
     params.condition = a.condition;
-    auto problem = MakeProblem(a.problem, part, params);
-    Eigen::VectorXd x(part.local_size());
-    problem->StartingPoint(x);
+    // Bad parameters throw std::invalid_argument on every rank alike (before allocating); a rank
+    // that runs out of memory is agreed on, so that no rank waits for it in a collective.
+    std::unique_ptr<Problem> problem;
+    Eigen::VectorXd x;
+    int out_of_memory = 0;
+    try {
+      problem = MakeProblem(a.problem, part, params);
+      x.resize(part.local_size());
+      problem->StartingPoint(x);
+    } catch (const std::bad_alloc&) {
+      out_of_memory = 1;
+    }
+    MPI_Allreduce(MPI_IN_PLACE, &out_of_memory, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (out_of_memory) {
+      PrintError("out of memory: cannot allocate " + a.problem +
+                 " with n = " + std::to_string(a.n) + " on " + std::to_string(ranks) + " rank(s)");
+      return kNotConverged;
+    }
     Progress progress(rank, a.quiet ? 0 : a.progress_every, trace);
     a.options.callback = [&progress](const IterationSummary& s) {
       progress.Iteration(s);

@@ -163,6 +163,7 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
   const Case cases[] = {
       {"solve --problem nope --n 10", "nope"},
       {"solve --problem rosenbrock --n 0", "--n"},
+      {"solve --problem rosenbrock --n 2.5", "--n"},
       {"solve --problem rosenbrock --n -4", "--n"},
       {"solve --problem rosenbrock --n abc", "abc"},
       {"solve --problem rosenbrock --n 7", "multiple of 2"},
@@ -191,6 +192,22 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
       ASSERT_EQ(lines.size(), 1u) << c.args << ":\n" << o.err;
       EXPECT_NE(lines[0].find(c.names), std::string::npos) << c.args << ": " << lines[0];
     }
+  }
+}
+
+TEST(CliTest, SizesInScientificNotationAreAccepted) {
+  const Output o = RunCli("solve --problem rosenbrock --n 1e3 --json --quiet", 2);
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(LastJson(o)["n"], 1000);
+}
+
+TEST(CliTest, ProblemTooLargeForMemoryIsOneLineAndExitOne) {
+  for (int ranks : {0, 2}) {
+    const Output o = RunCli("solve --problem rosenbrock --n 4e15", ranks, 60);
+    EXPECT_EQ(o.status, 1) << o.err;
+    const auto lines = Lines(o.err);
+    ASSERT_EQ(lines.size(), 1u) << o.err;
+    EXPECT_NE(lines[0].find("out of memory"), std::string::npos) << lines[0];
   }
 }
 
