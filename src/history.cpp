@@ -1,5 +1,7 @@
 #include "history.hpp"
 
+#include "assert.hpp"
+
 namespace dlbfgs::internal {
 
 History::History(Eigen::Index n_local, int m)
@@ -13,6 +15,7 @@ History::History(Eigen::Index n_local, int m)
       m_(m) {}
 
 void History::AcceptSpare() {
+  DLBFGS_ASSERT(count_ <= m_, "history ring holds more than m pairs");
   if (count_ == m_) {
     head_ = (head_ + 1) % (m_ + 1);
   } else {

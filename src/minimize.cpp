@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "assert.hpp"
 #include "checkpoint.hpp"
 #include "dlbfgs/interrupt.hpp"
 #include "fingerprint.hpp"
@@ -178,6 +179,7 @@ class Solver final : public PhiFunction {
   int iterations_ = 0;
   int evaluations_ = 0;
   double step_ = 0;           // last accepted step length
+  double xt_alpha_ = 0;       // step length of the trial point in xt_
   int last_checkpoint_ = -1;  // iteration of the last checkpoint written
   double start_time_ = 0;
 
@@ -197,6 +199,7 @@ PhiSample Solver::Evaluate(double alpha) {
     return sample;
   }
   xt_.noalias() = x_ + alpha * d_;
+  xt_alpha_ = alpha;
 
   bool failed = false;
   std::string what;
@@ -220,6 +223,7 @@ PhiSample Solver::Evaluate(double alpha) {
   const bool refresh = refresh_pending_ && first_trial_;
   const int old_size = fused_ ? 6 * (m_ + 1) : 0;
   const int count = kHeaderSize + old_size + (refresh ? 3 * (m_ + 1) * (m_ + 1) : 0);
+  DLBFGS_ASSERT(count <= static_cast<int>(payload_.size()), "payload larger than preallocated");
   double* p = payload_.data();
   std::fill_n(p, count, 0.0);
   if (!failed) {
@@ -526,6 +530,8 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
       const LineSearchOutcome ls = line_search_->Search({0, f_, gtd_, false}, alpha0, *this);
       if (ls.status == LineSearchStatus::kAborted) break;
       if (ls.status == LineSearchStatus::kSuccess) {
+        // x_t, g_t and the payload belong to the last evaluation: it must be the accepted one.
+        DLBFGS_ASSERT(ls.last.alpha == xt_alpha_, "accepted step is not the last evaluated one");
         step_ = ls.last.alpha;
         AcceptStep(ls.last);
         if (options_.gram_refresh_interval > 0 && fused_ &&
