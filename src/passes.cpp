@@ -1,24 +1,222 @@
 #include "passes.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace dlbfgs::internal {
 namespace {
 
-// Rows per block: 8192 doubles = 64 KiB per vector. The short vectors of a block stay in L2 while
-// every stored column streams through once per pass; segments of 16 pages keep the hardware
-// prefetchers on (4 KiB segments, one page each, halved the achieved bandwidth). Stored pairs are
-// taken two at a time, so that each load of a block vector feeds twice the multiply-adds (the trial
-// pass: 16 -> 26 GB/s per core on the development machine, the direction pass: 21 -> 34 GB/s,
-// single-core triad 35 GB/s with both cores busy).
+// Rows per block: 8192 doubles = 64 KiB per vector. Every stored column streams through once per
+// pass, 64 KiB at a time, while the short vectors of the block (d; or g_t, y_t, s_t) stay in L2.
+// Segments of 16 pages keep the hardware prefetchers on (4 KiB segments halved the bandwidth);
+// with the software prefetch below, 4096 to 16384 rows measure the same.
 constexpr Eigen::Index kBlock = 8192;
+
+// Software prefetch distance in rows: 2 KiB, 32 cache lines ahead in each stream. The trial pass
+// does 3 multiply-adds per stored double, and the core then issued too few misses to keep the
+// memory busy: 24 GB/s against a 36 GB/s triad on the development machine (AMD EPYC, one core).
+// Prefetching each stored stream at this distance gives 34-35 GB/s (the direction pass: 31 -> 35
+// GB/s); 128 rows is too short, 512 no better. Near a column's end the address is clamped into
+// the column; past the block's end it warms the start of the column's next segment.
+constexpr Eigen::Index kAhead = 256;
+
+// Four doubles, one AVX2 register. The kernels below are written on packs rather than as
+// `omp simd` loops because a prefetch inside a loop stops GCC from vectorizing it. GCC and Clang
+// lower the vector extension to whatever the target has (two SSE2 or NEON registers, or one AVX2
+// register in the x86-64-v3 clone); other compilers get a plain struct, correct but not
+// vectorized. The helpers are forced inline so that each clone compiles them for its own ISA.
+#if defined(__GNUC__)
+typedef double Pack __attribute__((vector_size(4 * sizeof(double))));
+#define DLBFGS_PREFETCH(p) __builtin_prefetch(p)
+#define DLBFGS_INLINE inline __attribute__((always_inline))
+#else
+struct Pack {
+  double v[4];
+  double operator[](int l) const { return v[l]; }
+};
+inline Pack operator+(const Pack& a, const Pack& b) {
+  return {{a.v[0] + b.v[0], a.v[1] + b.v[1], a.v[2] + b.v[2], a.v[3] + b.v[3]}};
+}
+inline Pack operator-(const Pack& a, const Pack& b) {
+  return {{a.v[0] - b.v[0], a.v[1] - b.v[1], a.v[2] - b.v[2], a.v[3] - b.v[3]}};
+}
+inline Pack operator*(const Pack& a, const Pack& b) {
+  return {{a.v[0] * b.v[0], a.v[1] * b.v[1], a.v[2] * b.v[2], a.v[3] * b.v[3]}};
+}
+inline Pack operator*(const Pack& a, double s) {
+  return {{a.v[0] * s, a.v[1] * s, a.v[2] * s, a.v[3] * s}};
+}
+inline Pack& operator+=(Pack& a, const Pack& b) { return a = a + b; }
+#define DLBFGS_PREFETCH(p) static_cast<void>(p)
+#define DLBFGS_INLINE inline
+#endif
+
+constexpr int kLanes = 4;
+// Rows per step: two packs, one 64-byte cache line of each stream, one prefetch each. A block's
+// last len % kStep rows run the same step on zero-padded copies: there is no scalar tail, so every
+// sum is formed by the same operations whichever kernel forms it (see GramPartials).
+constexpr Eigen::Index kStep = 2 * kLanes;
+
+// Packs move through memcpy: the vectors carry no alignment guarantee, and this compiles to
+// unaligned loads and stores. Packs are passed by reference: by value, a 32-byte vector is passed
+// differently with and without AVX (GCC's -Wpsabi).
+DLBFGS_INLINE void Load(Pack& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+DLBFGS_INLINE void Store(double* p, const Pack& v) { std::memcpy(p, &v, sizeof v); }
+DLBFGS_INLINE double Sum(const Pack& v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
+// Zero-padded copies of rows [i, i + rows) of N streams, rows < kStep, for a block's last step.
+template <int N>
+struct Tail {
+  double buf[N][kStep] = {};
+  const double* p[N];
+  DLBFGS_INLINE Tail(const double* const* src, Eigen::Index i, Eigen::Index rows) {
+    for (int k = 0; k < N; ++k) {
+      std::copy_n(src[k] + i, rows, buf[k]);
+      p[k] = buf[k];
+    }
+  }
+};
+
+// One step of AddColumns: d[q, q + kStep) (+)= sum_r c[r] col[r][q, q + kStep).
+template <int R, bool kAssign>
+DLBFGS_INLINE void AddStep(const double* const* col, const double* c, Eigen::Index q, double* d) {
+  for (Eigen::Index l = q; l < q + kStep; l += kLanes) {
+    Pack dv = {};
+    if (!kAssign) Load(dv, d + l);
+    for (int r = 0; r < R; ++r) {
+      Pack u;
+      Load(u, col[r] + l);
+      dv += u * c[r];
+    }
+    Store(d + l, dv);
+  }
+}
+
+// d[0, len) += sum_r c[r] col[r][0, len) over R columns (the rows of one block); with kAssign,
+// d = instead of d +=. `last` (rows left in the columns, minus one) bounds the prefetch addresses.
+template <int R, bool kAssign = false>
+DLBFGS_INLINE void AddColumns(const double* const* col, const double* c, Eigen::Index len,
+                              Eigen::Index last, double* d) {
+  Eigen::Index i = 0;
+  for (; i + kStep <= len; i += kStep) {
+    const Eigen::Index ahead = std::min(i + kAhead, last);
+    for (int r = 0; r < R; ++r) DLBFGS_PREFETCH(col[r] + ahead);
+    AddStep<R, kAssign>(col, c, i, d);
+  }
+  if (i < len) {
+    const Tail<R> t(col, i, len - i);
+    double dt[kStep] = {};
+    if (!kAssign) std::copy_n(d + i, len - i, dt);
+    AddStep<R, kAssign>(t.p, c, 0, dt);
+    std::copy_n(dt, len - i, d + i);
+  }
+}
+
+// One step of AddColumnAndDot.
+template <bool kAssign>
+DLBFGS_INLINE void AddDotStep(const double* u, double c, Eigen::Index q, double* d, Pack& acc) {
+  for (Eigen::Index l = q; l < q + kStep; l += kLanes) {
+    Pack dv = {}, uv;
+    if (!kAssign) Load(dv, d + l);
+    Load(uv, u + l);
+    dv += uv * c;
+    Store(d + l, dv);
+    acc += uv * dv;
+  }
+}
+
+// d[0, len) += c u[0, len) (with kAssign, d =) and returns the partial sum of u'd over the rows:
+// the direction pass's last step (u = g), so that g'd costs no pass of its own.
+template <bool kAssign>
+DLBFGS_INLINE double AddColumnAndDot(const double* u, double c, Eigen::Index len, Eigen::Index last,
+                                     double* d) {
+  Pack acc = {};
+  Eigen::Index i = 0;
+  for (; i + kStep <= len; i += kStep) {
+    DLBFGS_PREFETCH(u + std::min(i + kAhead, last));
+    AddDotStep<kAssign>(u, c, i, d, acc);
+  }
+  if (i < len) {
+    const Tail<1> t(&u, i, len - i);
+    double dt[kStep] = {};
+    if (!kAssign) std::copy_n(d + i, len - i, dt);
+    AddDotStep<kAssign>(t.p[0], c, 0, dt, acc);
+    std::copy_n(dt, len - i, d + i);
+  }
+  return Sum(acc);
+}
+
+// One step of CrossProducts. Each product feeds one sum only, so that it fuses into a
+// multiply-add in every kernel alike.
+template <int R, int V>
+DLBFGS_INLINE void CrossStep(const double* const* col, const double* const* vec, Eigen::Index q,
+                             Pack* acc) {
+  for (Eigen::Index l = q; l < q + kStep; l += kLanes) {
+    for (int r = 0; r < R; ++r) {
+      Pack u;
+      Load(u, col[r] + l);
+      for (int v = 0; v < V; ++v) {
+        Pack w;  // the same address for every r: loaded once, or folded into the FMA
+        Load(w, vec[v] + l);
+        acc[V * r + v] += u * w;
+      }
+    }
+  }
+}
+
+// o[V r + v] = col[r]'vec[v] over the rows [0, len) of one block, for R columns against V short
+// vectors: V R accumulators (12 for the trial pass's R = 4, V = 3, which with the three vectors
+// and one loaded column fill the 16 AVX2 registers).
+template <int R, int V>
+DLBFGS_INLINE void CrossProducts(const double* const* col, const double* const* vec,
+                                 Eigen::Index len, Eigen::Index last, double* o) {
+  Pack acc[V * R] = {};
+  Eigen::Index i = 0;
+  for (; i + kStep <= len; i += kStep) {
+    const Eigen::Index ahead = std::min(i + kAhead, last);
+    for (int r = 0; r < R; ++r) DLBFGS_PREFETCH(col[r] + ahead);
+    CrossStep<R, V>(col, vec, i, acc);
+  }
+  if (i < len) {
+    const Tail<R> tc(col, i, len - i);
+    const Tail<V> tv(vec, i, len - i);
+    CrossStep<R, V>(tc.p, tv.p, 0, acc);
+  }
+  for (int a = 0; a < V * R; ++a) o[a] = Sum(acc[a]);
+}
+
+// One step of the trial's own pass: writes s_t = x_t - x and y_t = g_t - g, and accumulates
+// g_t'd, g_t'g_t, s_t'y_t, y_t'y_t, s_t's_t, s_t'g_t, y_t'g_t in acc[0..6].
+DLBFGS_INLINE void TrialStep(const double* x, const double* xt, const double* g, const double* gt,
+                             const double* d, Eigen::Index q, double* st, double* yt, Pack* acc) {
+  for (Eigen::Index l = q; l < q + kStep; l += kLanes) {
+    Pack xv, xtv, gv, gtv, dv;
+    Load(xv, x + l);
+    Load(xtv, xt + l);
+    Load(gv, g + l);
+    Load(gtv, gt + l);
+    Load(dv, d + l);
+    const Pack s = xtv - xv;
+    const Pack y = gtv - gv;
+    Store(st + l, s);
+    Store(yt + l, y);
+    acc[0] += gtv * dv;
+    acc[1] += gtv * gtv;
+    acc[2] += s * y;
+    acc[3] += y * y;
+    acc[4] += s * s;
+    acc[5] += s * gtv;
+    acc[6] += y * gtv;
+  }
+}
 
 }  // namespace
 
-// The passes are compiled twice on x86-64 with GCC/Clang, for the baseline ISA and for AVX2+FMA,
-// and the loader picks the best at run time. The trial pass does 3 multiply-adds per stored
-// double: without FMA it is compute-bound below memory bandwidth. The library's interface is not
-// affected (no -march flag leaks into users' code).
+// The passes are compiled twice on x86-64 with GCC, for the baseline ISA and for AVX2+FMA, and the
+// loader picks the best at run time. The trial pass does 3 multiply-adds per stored double:
+// without FMA it is compute-bound below memory bandwidth. The library's interface is not
+// affected (no -march flag leaks into users' code). An AVX-512 clone (x86-64-v4) measured no
+// faster: the passes are memory-bound once prefetched.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DLBFGS_KERNEL __attribute__((target_clones("default", "arch=x86-64-v3")))
 #else
@@ -32,35 +230,35 @@ DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients
   double gd = 0;
   for (Eigen::Index b = 0; b < n; b += kBlock) {
     const Eigen::Index len = std::min(kBlock, n - b);
+    const Eigen::Index last = n - b - 1;
     const double* gp = g.data() + b;
     double* dp = d.data() + b;
-    const double cg = -c.cg;
-#pragma omp simd
-    for (Eigen::Index i = 0; i < len; ++i) dp[i] = cg * gp[i];
+    // Stored pairs two at a time: each pass over the block's d (in L2) adds four columns; the
+    // first pass writes d, the last adds -cg g and forms g'd on the way.
     int k = 0;
     for (; k + 1 < count; k += 2) {
-      const double* sa = h.S.col(h.Slot(k)).data() + b;
-      const double* ya = h.Y.col(h.Slot(k)).data() + b;
-      const double* sb = h.S.col(h.Slot(k + 1)).data() + b;
-      const double* yb = h.Y.col(h.Slot(k + 1)).data() + b;
-      const double ca = -c.cs(k), ea = -c.cy(k), cb = -c.cs(k + 1), eb = -c.cy(k + 1);
-#pragma omp simd
-      for (Eigen::Index i = 0; i < len; ++i)
-        dp[i] += ca * sa[i] + ea * ya[i] + cb * sb[i] + eb * yb[i];
+      const int ja = h.Slot(k), jb = h.Slot(k + 1);
+      const double* col[4] = {h.S.col(ja).data() + b, h.Y.col(ja).data() + b,
+                              h.S.col(jb).data() + b, h.Y.col(jb).data() + b};
+      const double coef[4] = {-c.cs(k), -c.cy(k), -c.cs(k + 1), -c.cy(k + 1)};
+      if (k == 0) {
+        AddColumns<4, true>(col, coef, len, last, dp);
+      } else {
+        AddColumns<4>(col, coef, len, last, dp);
+      }
     }
-    for (; k < count; ++k) {
+    if (k < count) {
       const int j = h.Slot(k);
-      const double* sp = h.S.col(j).data() + b;
-      const double* yp = h.Y.col(j).data() + b;
-      const double a = -c.cs(k);
-      const double e = -c.cy(k);
-#pragma omp simd
-      for (Eigen::Index i = 0; i < len; ++i) dp[i] += a * sp[i] + e * yp[i];
+      const double* col[2] = {h.S.col(j).data() + b, h.Y.col(j).data() + b};
+      const double coef[2] = {-c.cs(k), -c.cy(k)};
+      if (k == 0) {
+        AddColumns<2, true>(col, coef, len, last, dp);
+      } else {
+        AddColumns<2>(col, coef, len, last, dp);
+      }
     }
-    double block_gd = 0;
-#pragma omp simd reduction(+ : block_gd)
-    for (Eigen::Index i = 0; i < len; ++i) block_gd += dp[i] * gp[i];
-    gd += block_gd;
+    gd += count == 0 ? AddColumnAndDot<true>(gp, -c.cg, len, last, dp)
+                     : AddColumnAndDot<false>(gp, -c.cg, len, last, dp);
   }
   return gd;
 }
@@ -78,6 +276,7 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const Eigen::VectorXd& x,
   }
   for (Eigen::Index b = 0; b < n; b += kBlock) {
     const Eigen::Index len = std::min(kBlock, n - b);
+    const Eigen::Index last = n - b - 1;
     const double* xp = x.data() + b;
     const double* xtp = xt.data() + b;
     const double* gp = g.data() + b;
@@ -85,120 +284,112 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const Eigen::VectorXd& x,
     const double* dp = d.data() + b;
     double* st = h.S.col(t).data() + b;
     double* yt = h.Y.col(t).data() + b;
-    double gtd = 0, gg = 0, sy = 0, yy = 0, ss = 0, sg = 0, yg = 0;
-#pragma omp simd reduction(+ : gtd, gg, sy, yy, ss, sg, yg)
-    for (Eigen::Index i = 0; i < len; ++i) {
-      const double s = xtp[i] - xp[i];
-      const double y = gtp[i] - gp[i];
-      st[i] = s;
-      yt[i] = y;
-      gtd += gtp[i] * dp[i];
-      gg += gtp[i] * gtp[i];
-      sy += s * y;
-      yy += y * y;
-      ss += s * s;
-      sg += s * gtp[i];
-      yg += y * gtp[i];
+
+    // The candidate pair and the trial's own sums.
+    Pack acc[7] = {};
+    Eigen::Index i = 0;
+    for (; i + kStep <= len; i += kStep) {
+      const Eigen::Index ahead = std::min(i + kAhead, last);
+      DLBFGS_PREFETCH(xp + ahead);
+      DLBFGS_PREFETCH(xtp + ahead);
+      DLBFGS_PREFETCH(gp + ahead);
+      DLBFGS_PREFETCH(gtp + ahead);
+      DLBFGS_PREFETCH(dp + ahead);
+      TrialStep(xp, xtp, gp, gtp, dp, i, st, yt, acc);
     }
-    p.gtd += gtd;
-    p.gg += gg;
-    p.sy += sy;
-    p.yy += yy;
-    p.ss += ss;
-    p.sg += sg;
-    p.yg += yg;
+    if (i < len) {
+      const double* in[5] = {xp, xtp, gp, gtp, dp};
+      const Tail<5> tin(in, i, len - i);
+      double stt[kStep], ytt[kStep];
+      TrialStep(tin.p[0], tin.p[1], tin.p[2], tin.p[3], tin.p[4], 0, stt, ytt, acc);
+      std::copy_n(stt, len - i, st + i);
+      std::copy_n(ytt, len - i, yt + i);
+    }
+    p.gtd += Sum(acc[0]);
+    p.gg += Sum(acc[1]);
+    p.sy += Sum(acc[2]);
+    p.yy += Sum(acc[3]);
+    p.ss += Sum(acc[4]);
+    p.sg += Sum(acc[5]);
+    p.yg += Sum(acc[6]);
     if (old == nullptr) continue;
+
+    // Cross products with the stored pairs, two pairs (four columns) per pass over the block's
+    // g_t, y_t, s_t (in L2). prod[3 r + 0, 1, 2] = col[r]'g_t, col[r]'y_t, col[r]'s_t.
+    const double* vec[3] = {gtp, yt, st};
+    auto add = [old](int j, const double* prod) {
+      double* o = old + 6 * j;  // s_j'g_t, y_j'g_t, s_j'y_t, y_j'y_t, s_j's_t, y_j's_t
+      o[0] += prod[0];
+      o[1] += prod[3];
+      o[2] += prod[1];
+      o[3] += prod[4];
+      o[4] += prod[2];
+      o[5] += prod[5];
+    };
     int k = 0;
     for (; k + 1 < count; k += 2) {
       const int ja = h.Slot(k), jb = h.Slot(k + 1);
-      const double* sa = h.S.col(ja).data() + b;
-      const double* ya = h.Y.col(ja).data() + b;
-      const double* sb = h.S.col(jb).data() + b;
-      const double* yb = h.Y.col(jb).data() + b;
-      double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-      double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0;
-#pragma omp simd reduction(+ : a0, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4, b5)
-      for (Eigen::Index i = 0; i < len; ++i) {
-        const double g = gtp[i], y = yt[i], s = st[i];
-        a0 += sa[i] * g;
-        a1 += ya[i] * g;
-        a2 += sa[i] * y;
-        a3 += ya[i] * y;
-        a4 += sa[i] * s;
-        a5 += ya[i] * s;
-        b0 += sb[i] * g;
-        b1 += yb[i] * g;
-        b2 += sb[i] * y;
-        b3 += yb[i] * y;
-        b4 += sb[i] * s;
-        b5 += yb[i] * s;
-      }
-      double* oa = old + 6 * ja;
-      double* ob = old + 6 * jb;
-      oa[0] += a0;
-      oa[1] += a1;
-      oa[2] += a2;
-      oa[3] += a3;
-      oa[4] += a4;
-      oa[5] += a5;
-      ob[0] += b0;
-      ob[1] += b1;
-      ob[2] += b2;
-      ob[3] += b3;
-      ob[4] += b4;
-      ob[5] += b5;
+      const double* col[4] = {h.S.col(ja).data() + b, h.Y.col(ja).data() + b,
+                              h.S.col(jb).data() + b, h.Y.col(jb).data() + b};
+      double prod[12];
+      CrossProducts<4, 3>(col, vec, len, last, prod);
+      add(ja, prod);
+      add(jb, prod + 6);
     }
-    for (; k < count; ++k) {
+    if (k < count) {
       const int j = h.Slot(k);
-      const double* sj = h.S.col(j).data() + b;
-      const double* yj = h.Y.col(j).data() + b;
-      double s_g = 0, y_g = 0, s_y = 0, y_y = 0, s_s = 0, y_s = 0;
-#pragma omp simd reduction(+ : s_g, y_g, s_y, y_y, s_s, y_s)
-      for (Eigen::Index i = 0; i < len; ++i) {
-        s_g += sj[i] * gtp[i];
-        y_g += yj[i] * gtp[i];
-        s_y += sj[i] * yt[i];
-        y_y += yj[i] * yt[i];
-        s_s += sj[i] * st[i];
-        y_s += yj[i] * st[i];
-      }
-      double* o = old + 6 * j;
-      o[0] += s_g;
-      o[1] += y_g;
-      o[2] += s_y;
-      o[3] += y_y;
-      o[4] += s_s;
-      o[5] += y_s;
+      const double* col[2] = {h.S.col(j).data() + b, h.Y.col(j).data() + b};
+      double prod[6];
+      CrossProducts<2, 3>(col, vec, len, last, prod);
+      add(j, prod);
     }
   }
   return p;
 }
 
+// The refresh must reproduce bit for bit the entries that TrialPass formed when each pair was
+// created (MinimizeTest.GramRefreshReproducesTheSameRun), so it runs the same kernel: the same
+// lanes, tail and multiply-adds, and products commute exactly. CrossProducts of the columns of
+// pairs j against (s_i, y_i) gives s_j's_i = SS(i, j), y_j's_i = SY(i, j), y_j'y_i = YY(i, j);
+// the trial pass formed them as s_j's_t, y_j's_t, y_j'y_t, and the diagonal from its own sums,
+// which have the same lanes and tail. Each vector must be passed once: a vector passed twice
+// would let the compiler share a product between two sums and skip the fused multiply-add.
 DLBFGS_KERNEL void GramPartials(const History& h, double* out) {
   const Eigen::Index n = h.S.rows();
   const int slots = static_cast<int>(h.S.cols());
   const int count = h.count();
+  double* ss = out;
+  double* sy = out + slots * slots;
+  double* yy = out + 2 * slots * slots;
   std::fill_n(out, 3 * slots * slots, 0.0);
+  // prod[2 r + 0, 1] = col[r]'s_i, col[r]'y_i with col = s_j, y_j (and s_j2, y_j2)
+  auto add = [&](int i, int j, const double* prod) {
+    ss[i + slots * j] += prod[0];
+    sy[i + slots * j] += prod[2];
+    yy[i + slots * j] += prod[3];
+  };
   for (Eigen::Index b = 0; b < n; b += kBlock) {
     const Eigen::Index len = std::min(kBlock, n - b);
+    const Eigen::Index last = n - b - 1;
     for (int k = 0; k < count; ++k) {
       const int i = h.Slot(k);
-      const double* si = h.S.col(i).data() + b;
-      const double* yi = h.Y.col(i).data() + b;
-      for (int l = 0; l < count; ++l) {
+      const double* vec[2] = {h.S.col(i).data() + b, h.Y.col(i).data() + b};
+      int l = 0;
+      for (; l + 1 < count; l += 2) {
+        const int ja = h.Slot(l), jb = h.Slot(l + 1);
+        const double* col[4] = {h.S.col(ja).data() + b, h.Y.col(ja).data() + b,
+                                h.S.col(jb).data() + b, h.Y.col(jb).data() + b};
+        double prod[8];
+        CrossProducts<4, 2>(col, vec, len, last, prod);
+        add(i, ja, prod);
+        add(i, jb, prod + 4);
+      }
+      if (l < count) {
         const int j = h.Slot(l);
-        const double* sj = h.S.col(j).data() + b;
-        const double* yj = h.Y.col(j).data() + b;
-        double s_s = 0, s_y = 0, y_y = 0;
-#pragma omp simd reduction(+ : s_s, s_y, y_y)
-        for (Eigen::Index r = 0; r < len; ++r) {
-          s_s += si[r] * sj[r];
-          s_y += si[r] * yj[r];
-          y_y += yi[r] * yj[r];
-        }
-        out[i + slots * j] += s_s;
-        out[slots * slots + i + slots * j] += s_y;
-        out[2 * slots * slots + i + slots * j] += y_y;
+        const double* col[2] = {h.S.col(j).data() + b, h.Y.col(j).data() + b};
+        double prod[4];
+        CrossProducts<2, 2>(col, vec, len, last, prod);
+        add(i, j, prod);
       }
     }
   }

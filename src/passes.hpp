@@ -9,7 +9,7 @@ namespace dlbfgs::internal {
 
 /// The streaming passes over this rank's vectors. Each walks the rows in cache-sized blocks so
 /// that every stored column is read from memory once per pass while the short vectors of the
-/// block stay in L1; all of them are local (they return partial sums, never reduce).
+/// block stay in L2; all of them are local (they return partial sums, never reduce).
 
 /// d = -(sum_k cs(k) s_k + cy(k) y_k + cg g) in one pass; returns the partial sum of g'd.
 double FormDirection(const History& h, const DirectionCoefficients& c, const Eigen::VectorXd& g,
