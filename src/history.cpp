@@ -1,6 +1,7 @@
 #include "history.hpp"
 
 #include "assert.hpp"
+#include "first_touch.hpp"
 
 namespace dlbfgs::internal {
 
@@ -12,7 +13,10 @@ History::History(Eigen::Index n_local, int m)
       YY(Eigen::MatrixXd::Zero(m + 1, m + 1)),
       Sg(Eigen::VectorXd::Zero(m + 1)),
       Yg(Eigen::VectorXd::Zero(m + 1)),
-      m_(m) {}
+      m_(m) {
+  FirstTouch(S.data(), S.size());
+  FirstTouch(Y.data(), Y.size());
+}
 
 void History::AcceptSpare() {
   DLBFGS_ASSERT(count_ <= m_, "history ring holds more than m pairs");

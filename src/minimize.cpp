@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -20,6 +21,7 @@
 #include "checkpoint.hpp"
 #include "dlbfgs/interrupt.hpp"
 #include "fingerprint.hpp"
+#include "first_touch.hpp"
 #include "history.hpp"
 #include "line_search.hpp"
 #include "passes.hpp"
@@ -122,7 +124,9 @@ class Solver final : public PhiFunction {
         d_(Eigen::VectorXd::Zero(n_local_)),
         payload_(kHeaderSize + 6 * (m_ + 1) + 3 * (m_ + 1) * (m_ + 1), 0.0),
         past_f_(options.past + 1, 0.0),
-        line_search_(MakeLineSearch(options)) {}
+        line_search_(MakeLineSearch(options)) {
+    for (Eigen::VectorXd* v : {&x_, &xt_, &g_, &gt_, &d_}) FirstTouch(v->data(), v->size());
+  }
 
   LbfgsResult Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds);
   PhiSample Evaluate(double alpha) override;
