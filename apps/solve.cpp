@@ -125,6 +125,7 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
       {"evaluations", r.evaluations},
       {"skipped_updates", r.skipped_updates},
       {"history_resets", r.history_resets},
+      {"gram_refreshes", r.gram_refreshes},
       {"checkpoints", r.checkpoints},
       {"resumed", r.resumed},
       {"seconds", Number(times[0])},
@@ -175,6 +176,9 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
   sub.add_option("--two-loop", a.two_loop, "fused or classic")
       ->check(CLI::IsMember({"fused", "classic"}))
       ->capture_default_str();
+  sub.add_option("--gram-refresh-interval", o.gram_refresh_interval,
+                 "fused: recompute the Gram matrix every K iterations (0: never)")
+      ->check(kNonNegative);
   sub.add_option("--condition", a.condition, "quadratic: largest / smallest eigenvalue")
       ->check(AtLeast(1, false))
       ->capture_default_str();

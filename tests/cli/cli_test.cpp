@@ -98,7 +98,12 @@ TEST(CliTest, SolveWritesTheJsonResultAsTheLastLine) {
                             "allreduce_seconds",
                             "two_loop",
                             "line_search",
-                            "message"}) {
+                            "message",
+                            "skipped_updates",
+                            "history_resets",
+                            "gram_refreshes",
+                            "checkpoints",
+                            "resumed"}) {
       EXPECT_TRUE(j.contains(key)) << key;
     }
     EXPECT_EQ(j["ranks"], ranks == 0 ? 1 : ranks);
@@ -131,6 +136,27 @@ TEST(CliTest, AllreduceCallsAreEvaluationsPlusOneAtEveryHistorySize) {
     EXPECT_GT(k["allreduce_calls"].get<long long>(), k["evaluations"].get<long long>() + 1);
     EXPECT_EQ(k["iterations"], j["iterations"]);
   }
+}
+
+// A Gram refresh rides in an evaluation's allreduce (no call of its own) and rebuilds the entries
+// bit for bit, so the run is the same as without it.
+TEST(CliTest, GramRefreshCostsNoAllreduceAndChangesNothing) {
+  const std::string cmd = "solve --problem rosenbrock --n 1000 --json --quiet";
+  const Output plain = RunCli(cmd, 2);
+  const Output refreshed = RunCli(cmd + " --gram-refresh-interval 3", 2);
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  ASSERT_EQ(refreshed.status, 0) << refreshed.err;
+  const nlohmann::json a = LastJson(plain);
+  const nlohmann::json b = LastJson(refreshed);
+  EXPECT_EQ(a["gram_refreshes"], 0);
+  const int iterations = b["iterations"].get<int>();
+  // Requested every 3 iterations, done at the next evaluation: the last one may not come.
+  EXPECT_GE(b["gram_refreshes"].get<int>(), iterations / 3 - 1);
+  EXPECT_LE(b["gram_refreshes"].get<int>(), iterations / 3);
+  EXPECT_GT(b["gram_refreshes"].get<int>(), 5);
+  EXPECT_EQ(b["allreduce_calls"].get<long long>(), b["evaluations"].get<long long>() + 1);
+  EXPECT_EQ(b["iterations"], a["iterations"]);
+  EXPECT_EQ(b["f"], a["f"]);
 }
 
 TEST(CliTest, SameIterationCountOnOneToFourRanks) {
@@ -174,6 +200,7 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
       {"solve --problem rosenbrock --n 10 --grad-tol 1e999", "1e999"},
       {"solve --problem rosenbrock --n 10 --grad-tol nan", "--grad-tol"},
       {"solve --problem rosenbrock --n 10 --max-iterations 1.5", "--max-iterations"},
+      {"solve --problem rosenbrock --n 10 --gram-refresh-interval -2", "--gram-refresh-interval"},
       {"solve --problem rosenbrock --n 10 --line-search wolfe", "wolfe"},
       {"solve --problem rosenbrock --n 10 --two-loop fast", "fast"},
       {"solve --problem rosenbrock --n 10 --unknown-flag", "--unknown-flag"},
