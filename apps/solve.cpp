@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -92,18 +93,23 @@ bool OpenTrace(const std::string& path, std::FILE*& file, std::string& error) {
 }
 
 void PrintSummary(const LbfgsResult& r, const double times[3]) {
-  const double iterations = std::max(1, r.iterations);
+  // Rates are of this run: after a resume the counts continue from the checkpoint.
+  const double iterations = std::max(1, r.iterations - r.resumed_iterations);
+  const double evaluations = std::max(1, r.evaluations - r.resumed_evaluations);
   std::printf("\nreason: %s (%s)\n", ToString(r.reason), r.message.c_str());
-  std::printf("f = %.15e, ||g|| = %.6e, %d iterations, %d evaluations\n", r.f, r.grad_norm,
+  std::printf("f = %.15e, ||g|| = %.6e, %d iterations, %d evaluations", r.f, r.grad_norm,
               r.iterations, r.evaluations);
-  std::printf("time: %.3f s iterating (%.3f ms per iteration), setup %.3f s, total %.3f s\n",
+  if (r.resumed) {
+    std::printf(" (%d and %d in this run)", r.iterations - r.resumed_iterations,
+                r.evaluations - r.resumed_evaluations);
+  }
+  std::printf("\ntime: %.3f s iterating (%.3f ms per iteration), setup %.3f s, total %.3f s\n",
               times[0], 1e3 * times[0] / iterations, times[1], times[2]);
   std::printf(
       "communication: %lld allreduce calls (%.2f per iteration, %.3f per evaluation), "
       "%.3f s\n",
       r.comm.allreduce_calls, r.comm.allreduce_calls / iterations,
-      r.evaluations > 0 ? double(r.comm.allreduce_calls) / r.evaluations : 0.0,
-      r.comm.allreduce_seconds);
+      r.comm.allreduce_calls / evaluations, r.comm.allreduce_seconds);
 }
 
 void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double times[3]) {
@@ -133,8 +139,14 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
       {"total_seconds", Number(times[2])},
       {"allreduce_calls", r.comm.allreduce_calls},
       {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
+      {"resumed_iterations", r.resumed_iterations},
+      {"resumed_evaluations", r.resumed_evaluations},
+      // Per evaluation of this run: after a resume, `evaluations` continues from the checkpoint
+      // while `allreduce_calls` counts this run.
       {"allreduce_calls_per_evaluation",
-       Number(r.evaluations > 0 ? double(r.comm.allreduce_calls) / r.evaluations : NAN)}};
+       Number(r.evaluations > r.resumed_evaluations
+                  ? double(r.comm.allreduce_calls) / (r.evaluations - r.resumed_evaluations)
+                  : NAN)}};
   std::printf("%s\n", out.dump().c_str());
 }
 
@@ -194,6 +206,37 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
   sub.add_option("--resume", o.resume_dir, "resume from the newest checkpoint in this directory");
 }
 
+namespace {
+
+// Minimize with progress lines, the trace and the stop-signal handlers. Collective.
+LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, Eigen::VectorXd& x,
+                         std::FILE* trace, int rank, int ranks) {
+  Progress progress(rank, a.quiet ? 0 : a.progress_every, trace);
+  a.options.callback = [&progress](const IterationSummary& s) {
+    progress.Iteration(s);
+    return CallbackResult::kContinue;
+  };
+  // A checkpoint is bound to the problem, not only to its size.
+  a.options.checkpoint_label = "problem=" + a.problem;
+  if (a.problem == "quadratic") {
+    char condition[48];
+    std::snprintf(condition, sizeof condition, " condition=%.17g", a.condition);
+    a.options.checkpoint_label += condition;
+  }
+  InstallStopSignalHandlers();
+  if (rank == 0 && !a.quiet) {
+    std::printf("dlbfgs %s: %s, n = %lld, %d rank(s), m = %d, %s two-loop, %s line search%s\n",
+                kVersion, a.problem.c_str(), a.n, ranks, a.options.history_size, a.two_loop.c_str(),
+                a.line_search.c_str(), a.options.resume_dir.empty() ? "" : ", resuming");
+    progress.Header();
+  }
+  const LbfgsResult r = Minimize(problem, part, x, a.options);
+  progress.Final(r, r.seconds);
+  return r;
+}
+
+}  // namespace
+
 int RunSolve(SolveArgs& a) {
   const double start = MPI_Wtime();
   const int rank = WorldRank();
@@ -243,25 +286,16 @@ int RunSolve(SolveArgs& a) {
     }
     MPI_Allreduce(MPI_IN_PLACE, &out_of_memory, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (out_of_memory) {
-      PrintError("out of memory: cannot allocate " + a.problem +
-                 " with n = " + std::to_string(a.n) + " on " + std::to_string(ranks) + " rank(s)");
-      return kNotConverged;
+      // Reported like a run that ended at once (exit 1, and the JSON result when asked for).
+      r.reason = TerminationReason::kOutOfMemory;
+      r.message = "cannot allocate " + a.problem + " with n = " + std::to_string(a.n) + " on " +
+                  std::to_string(ranks) + " rank(s)";
+      r.f = r.grad_norm = std::numeric_limits<double>::quiet_NaN();
+      PrintError("out of memory: " + r.message);
+      a.quiet = true;  // no summary of a run that did not start
+    } else {
+      r = SolveProblem(a, *problem, part, x, trace, rank, ranks);
     }
-    Progress progress(rank, a.quiet ? 0 : a.progress_every, trace);
-    a.options.callback = [&progress](const IterationSummary& s) {
-      progress.Iteration(s);
-      return CallbackResult::kContinue;
-    };
-    InstallStopSignalHandlers();
-    if (rank == 0 && !a.quiet) {
-      std::printf("dlbfgs %s: %s, n = %lld, %d rank(s), m = %d, %s two-loop, %s line search%s\n",
-                  kVersion, a.problem.c_str(), a.n, ranks, a.options.history_size,
-                  a.two_loop.c_str(), a.line_search.c_str(),
-                  a.options.resume_dir.empty() ? "" : ", resuming");
-      progress.Header();
-    }
-    r = Minimize(*problem, part, x, a.options);
-    progress.Final(r, r.seconds);
   } catch (const std::invalid_argument& e) {
     PrintError(e.what());
     return kBadInput;

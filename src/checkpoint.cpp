@@ -26,7 +26,7 @@ namespace dlbfgs::internal {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'L', 'B', 'F', 'G', 'S', 'C', '1'};
-constexpr const char* kFormat = "dlbfgs-checkpoint-1";
+constexpr const char* kFormat = "dlbfgs-checkpoint-2";  // 2: the label
 
 // Fixed-size header of a rank file; the doubles follow: x, g, S, Y (column-major), then the
 // 64-bit FNV-1a checksum of header and doubles.
@@ -205,6 +205,33 @@ class ManifestReader {
   std::string error_;
 };
 
+// The label as one manifest token: 'x' and two hex digits per byte (it may hold spaces).
+std::string EncodeLabel(const std::string& label) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "x";
+  for (const unsigned char c : label) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// The label of a manifest token, or false when the token is not one EncodeLabel writes.
+bool DecodeLabel(const std::string& token, std::string& label) {
+  if (token.empty() || token[0] != 'x' || token.size() % 2 != 1) return false;
+  label.clear();
+  for (std::size_t i = 1; i < token.size(); i += 2) {
+    int byte = 0;
+    for (const char c : {token[i], token[i + 1]}) {
+      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (v < 0) return false;
+      byte = 16 * byte + v;
+    }
+    label += static_cast<char>(byte);
+  }
+  return true;
+}
+
 std::uint64_t Checksum(const char* data, std::size_t size) {
   Fingerprint h;
   h.AddBytes(data, size);
@@ -271,6 +298,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
     m << "ranks " << part.size() << "\n";
     m << "history_size " << options.history_size << "\n";
     m << "algorithm " << AlgorithmFingerprint(options) << "\n";
+    m << "label " << EncodeLabel(options.checkpoint_label) << "\n";
     m << "iterations " << sc.iterations << "\n";
     m << "evaluations " << sc.evaluations << "\n";
     m << "f " << Hex(sc.f) << "\n";
@@ -354,6 +382,10 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     old_ranks = static_cast<int>(r.Integer("ranks"));
     const long long m = r.Integer("history_size");
     const std::string algorithm = r.Text("algorithm");
+    std::string label;
+    if (!DecodeLabel(r.Text("label"), label) && r.error().empty()) {
+      error = "manifest " + ckdir + "/manifest has a malformed 'label'";
+    }
     sc.iterations = static_cast<int>(r.Integer("iterations"));
     sc.evaluations = static_cast<int>(r.Integer("evaluations"));
     sc.f = r.Real("f");
@@ -377,6 +409,9 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
                 "search, curvature or Gram settings, past)";
       } else if (old_ranks < 1 || head < 0 || head >= slots || count < 0 || count >= slots) {
         error = "manifest " + ckdir + "/manifest has inconsistent sizes";
+      } else if (label != options.checkpoint_label) {
+        error = "checkpoint " + ckdir + " is for '" + label + "', not '" +
+                options.checkpoint_label + "'";
       }
     }
     if (error.empty() && r.error().empty()) {

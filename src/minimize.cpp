@@ -74,6 +74,7 @@ std::uint64_t OptionsFingerprint(const LbfgsOptions& o, Eigen::Index n) {
   h.Add(o.checkpoint_dir);
   h.Add(o.checkpoint_every);
   h.Add(o.resume_dir);
+  h.Add(o.checkpoint_label);
   return h.value();
 }
 
@@ -478,6 +479,8 @@ bool Solver::Resume() {
   if (!error.empty()) throw std::invalid_argument("Minimize: " + error);
   LoadScalars(s);
   result_.resumed = true;
+  result_.resumed_iterations = iterations_;
+  result_.resumed_evaluations = evaluations_;
   last_checkpoint_ = iterations_;
   return true;
 }
@@ -517,6 +520,8 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
           }
         }
         if (CheckStoppingTests()) break;
+        // Periodic checkpoints start at iteration 0: an unwritable directory is reported at
+        // once, not K iterations (perhaps hours) later, and a requeued job finds a checkpoint.
         if (options_.checkpoint_every > 0 && iterations_ % options_.checkpoint_every == 0 &&
             last_checkpoint_ != iterations_ && !Checkpoint()) {
           break;

@@ -101,6 +101,11 @@ struct LbfgsOptions {
   /// and its constants, curvature_eps, gram_*, past) must equal the saved ones; the stopping
   /// limits may differ. Iteration and evaluation counts continue from the checkpoint.
   std::string resume_dir;
+  /// What a checkpoint belongs to beyond its size and algorithm options: the problem and its
+  /// data (the dlbfgs program writes "problem=NAME condition=K"). Saved in the manifest; a
+  /// resume whose label differs is refused, so that a checkpoint of another problem of the same
+  /// size is not silently continued. Any text; "" matches only "".
+  std::string checkpoint_label;
 
   /// Optional per-iteration callback (see IterationCallback). Empty: none.
   IterationCallback callback;

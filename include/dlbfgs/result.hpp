@@ -55,16 +55,21 @@ struct IterationSummary {
 /// on every rank.
 struct LbfgsResult {
   TerminationReason reason = TerminationReason::kMaxIterations;
-  std::string message;       ///< one human-readable line
-  double f = 0;              ///< f at the returned x
-  double grad_norm = 0;      ///< ||g||_2 at the returned x
-  int iterations = 0;        ///< accepted steps
-  int evaluations = 0;       ///< objective evaluations, the start point included
-  int skipped_updates = 0;   ///< pairs rejected by the curvature safeguard
-  int history_resets = 0;    ///< times the history was cleared (non-descent, failed search, check)
-  int gram_refreshes = 0;    ///< fused: full Gram recomputations
-  int checkpoints = 0;       ///< checkpoints written by this run
-  bool resumed = false;      ///< the run continued from a checkpoint (iterations count from it)
+  std::string message;      ///< one human-readable line
+  double f = 0;             ///< f at the returned x
+  double grad_norm = 0;     ///< ||g||_2 at the returned x
+  int iterations = 0;       ///< accepted steps
+  int evaluations = 0;      ///< objective evaluations, the start point included
+  int skipped_updates = 0;  ///< pairs rejected by the curvature safeguard
+  int history_resets = 0;   ///< times the history was cleared (non-descent, failed search, check)
+  int gram_refreshes = 0;   ///< fused: full Gram recomputations
+  int checkpoints = 0;      ///< checkpoints written by this run
+  bool resumed = false;     ///< the run continued from a checkpoint (iterations count from it)
+  /// Counts restored from the checkpoint (0 unless resumed): this call made iterations -
+  /// resumed_iterations iterations and evaluations - resumed_evaluations evaluations; `comm`,
+  /// `seconds` and `phases` count this call only.
+  int resumed_iterations = 0;
+  int resumed_evaluations = 0;
   double seconds = 0;        ///< this rank: first evaluation to return
   double setup_seconds = 0;  ///< this rank: allocation and first touch of the workspace
   CommStats comm;            ///< this rank's count of the solver's own collectives

@@ -103,7 +103,9 @@ TEST(CliTest, SolveWritesTheJsonResultAsTheLastLine) {
                             "history_resets",
                             "gram_refreshes",
                             "checkpoints",
-                            "resumed"}) {
+                            "resumed",
+                            "resumed_iterations",
+                            "resumed_evaluations"}) {
       EXPECT_TRUE(j.contains(key)) << key;
     }
     EXPECT_EQ(j["ranks"], ranks == 0 ? 1 : ranks);
@@ -230,11 +232,17 @@ TEST(CliTest, SizesInScientificNotationAreAccepted) {
 
 TEST(CliTest, ProblemTooLargeForMemoryIsOneLineAndExitOne) {
   for (int ranks : {0, 2}) {
-    const Output o = RunCli("solve --problem rosenbrock --n 4e15", ranks, 60);
+    const Output o = RunCli("solve --problem rosenbrock --n 4e15 --json", ranks, 60);
     EXPECT_EQ(o.status, 1) << o.err;
     const auto lines = Lines(o.err);
     ASSERT_EQ(lines.size(), 1u) << o.err;
     EXPECT_NE(lines[0].find("out of memory"), std::string::npos) << lines[0];
+    // A script driving many sizes still gets its result line.
+    const nlohmann::json j = LastJson(o);
+    ASSERT_TRUE(j.is_object()) << o.out;
+    EXPECT_EQ(j["reason"], "out_of_memory");
+    EXPECT_EQ(j["converged"], false);
+    EXPECT_TRUE(j["f"].is_null());
   }
 }
 
@@ -337,6 +345,14 @@ TEST(CliTest, KilledJobResumesToTheUninterruptedResult) {
   EXPECT_EQ(b["evaluations"], a["evaluations"]);
   EXPECT_EQ(b["f"].get<double>(), a["f"].get<double>());  // bitwise: same ranks
   EXPECT_EQ(b["grad_norm"].get<double>(), a["grad_norm"].get<double>());
+  // Counts continue from the checkpoint; the allreduce calls are this run's: its evaluations,
+  // the start-up check and the resume's two.
+  const long long evaluations_here =
+      b["evaluations"].get<long long>() - b["resumed_evaluations"].get<long long>();
+  EXPECT_GE(b["resumed_iterations"].get<int>(), 5);
+  EXPECT_EQ(b["allreduce_calls"].get<long long>(), evaluations_here + 3);
+  EXPECT_DOUBLE_EQ(b["allreduce_calls_per_evaluation"].get<double>(),
+                   double(evaluations_here + 3) / evaluations_here);
   // On another number of ranks the checkpoint is re-partitioned.
   const Output other =
       RunCli("solve --problem rosenbrock --n 200000 --json --quiet --resume " + dir, 3);
@@ -367,21 +383,47 @@ TEST(CliTest, SigtermCheckpointsAndExitsCleanly) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(CliTest, CorruptCheckpointIsOneLineAndExitTwo) {
-  const std::string dir = TempPath("ckpt-bad");
+// A run that wrote a checkpoint of rosenbrock, n = 1000, on 2 ranks, stopped at iteration 5
+// (the checkpoints of iterations 0, 2, 4 and 5 with `every` = 2, else of 0 and 5).
+Output WriteShortCheckpoint(const std::string& dir, const std::string& every) {
   std::filesystem::remove_all(dir);
-  const Output first = RunCli(
-      "solve --problem rosenbrock --n 1000 --quiet --max-iterations 5 "
-      "--checkpoint " +
-          dir,
-      2);
-  ASSERT_EQ(first.status, 1) << first.err;
-  std::filesystem::resize_file(dir + "/ckpt-00000005/rank-1.bin", 64);
-  const Output o = RunCli("solve --problem rosenbrock --n 1000 --quiet --resume " + dir, 2);
+  return RunCli("solve --problem rosenbrock --n 1000 --quiet --json --max-iterations 5 " + every +
+                    " --checkpoint " + dir,
+                2);
+}
+
+// Exit 2 with exactly one line on standard error that mentions `needle`.
+void ExpectOneLineExitTwo(const Output& o, const std::string& needle) {
   EXPECT_EQ(o.status, 2);
   const auto lines = Lines(o.err);
   ASSERT_EQ(lines.size(), 1u) << o.err;
-  EXPECT_NE(lines[0].find("rank-1.bin"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(needle), std::string::npos) << lines[0];
+}
+
+// The checkpoint is bound to its problem: another problem of the same size is refused.
+TEST(CliTest, CheckpointOfAnotherProblemIsOneLineAndExitTwo) {
+  const std::string dir = TempPath("ckpt-other");
+  const Output first = WriteShortCheckpoint(dir, "--checkpoint-every 2");
+  ASSERT_EQ(first.status, 1) << first.err;
+  EXPECT_EQ(LastJson(first)["checkpoints"], 4);  // iterations 0, 2, 4 and the end (5)
+  for (const char* other : {"powell", "quadratic"}) {
+    SCOPED_TRACE(other);
+    ExpectOneLineExitTwo(
+        RunCli("solve --problem " + std::string(other) + " --n 1000 --quiet --resume " + dir, 2),
+        "problem=rosenbrock");
+  }
+  const Output same = RunCli("solve --problem rosenbrock --n 1000 --quiet --resume " + dir, 2);
+  EXPECT_EQ(same.status, 0) << same.err;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, CorruptCheckpointIsOneLineAndExitTwo) {
+  const std::string dir = TempPath("ckpt-bad");
+  const Output first = WriteShortCheckpoint(dir, "");
+  ASSERT_EQ(first.status, 1) << first.err;
+  std::filesystem::resize_file(dir + "/ckpt-00000005/rank-1.bin", 64);
+  ExpectOneLineExitTwo(RunCli("solve --problem rosenbrock --n 1000 --quiet --resume " + dir, 2),
+                       "rank-1.bin");
   std::filesystem::remove_all(dir);
 }
 

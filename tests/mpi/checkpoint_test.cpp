@@ -116,6 +116,13 @@ TEST(CheckpointTest, ResumedRunIsBitwiseTheUninterruptedRun) {
     second.resume_dir = dir.path();
     const RunOutput part2 = Solve(MPI_COMM_WORLD, second);
     EXPECT_TRUE(part2.result.resumed);
+    EXPECT_EQ(part2.result.resumed_iterations, 13);
+    EXPECT_EQ(part2.result.resumed_evaluations, part1.result.evaluations);
+    if (variant == dlbfgs::TwoLoopType::kFused) {
+      // This call's own: its evaluations, the start-up check and the resume's two.
+      EXPECT_EQ(part2.result.comm.allreduce_calls,
+                part2.result.evaluations - part2.result.resumed_evaluations + 3);
+    }
     EXPECT_EQ(part2.result.iterations, whole.result.iterations);
     EXPECT_EQ(part2.result.evaluations, whole.result.evaluations);
     EXPECT_EQ(part2.result.f, whole.result.f);  // bitwise
@@ -240,12 +247,13 @@ TEST(CheckpointTest, CorruptedCheckpointIsAClearErrorOnEveryRank) {
   const Case cases[] = {
       {"flip", "checksum"},          {"truncate", "truncated"},
       {"manifest", "no 'end' line"}, {"options", "algorithm options"},
-      {"latest", "LATEST"},
+      {"latest", "LATEST"},          {"label", "is for 'problem A', not 'problem B'"},
   };
   for (const Case& c : cases) {
     TempDir dir;
     LbfgsOptions o = BaseOptions();
     o.checkpoint_dir = dir.path();
+    o.checkpoint_label = "problem A";
     o.max_iterations = 6;
     Solve(MPI_COMM_WORLD, o);
     const std::string ck = dir.path() + "/ckpt-00000006";
@@ -258,7 +266,7 @@ TEST(CheckpointTest, CorruptedCheckpointIsAClearErrorOnEveryRank) {
       } else if (damage == "truncate") {
         std::filesystem::resize_file(ck + "/rank-0.bin", 100);
       } else if (damage == "manifest") {
-        std::ofstream(ck + "/manifest", std::ios::trunc) << "format dlbfgs-checkpoint-1\nn 64\n";
+        std::ofstream(ck + "/manifest", std::ios::trunc) << "format dlbfgs-checkpoint-2\nn 64\n";
       } else if (damage == "latest") {
         std::filesystem::remove(dir.path() + "/LATEST");
       }
@@ -266,6 +274,7 @@ TEST(CheckpointTest, CorruptedCheckpointIsAClearErrorOnEveryRank) {
     MPI_Barrier(MPI_COMM_WORLD);
     LbfgsOptions resume = BaseOptions();
     resume.resume_dir = dir.path();
+    resume.checkpoint_label = damage == "label" ? "problem B" : "problem A";
     if (damage == "options") resume.history_size = 6;
     try {
       Solve(MPI_COMM_WORLD, resume);
