@@ -268,6 +268,7 @@ int RunSolve(SolveArgs& a) {
 
   // 2. The solve. Library errors about input are thrown on every rank alike.
   LbfgsResult r;
+  bool started = false;  // the problem was allocated and Minimize ran
   try {
     const Partition part = Partition::Uniform(MPI_COMM_WORLD, a.n, info->granularity);
     ProblemParams params;
@@ -292,8 +293,8 @@ int RunSolve(SolveArgs& a) {
                   std::to_string(ranks) + " rank(s)";
       r.f = r.grad_norm = std::numeric_limits<double>::quiet_NaN();
       PrintError("out of memory: " + r.message);
-      a.quiet = true;  // no summary of a run that did not start
     } else {
+      started = true;
       r = SolveProblem(a, *problem, part, x, trace, rank, ranks);
     }
   } catch (const std::invalid_argument& e) {
@@ -305,7 +306,7 @@ int RunSolve(SolveArgs& a) {
   double times[3] = {r.seconds, r.setup_seconds, MPI_Wtime() - start};
   MPI_Allreduce(MPI_IN_PLACE, times, 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   if (rank == 0) {
-    if (!a.quiet) PrintSummary(r, times);
+    if (!a.quiet && started) PrintSummary(r, times);
     if (a.json) PrintJson(a, r, ranks, times);
     std::fflush(stdout);
   }
