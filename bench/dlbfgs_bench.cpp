@@ -128,7 +128,6 @@ int main(int argc, char** argv) {
       std::string reason;
     };
     std::vector<Samples> samples(cfg.variants.size());
-    std::vector<double> speedups;  // classic / fused within one repeat
     for (int r = 0; r < cfg.repeats; ++r) {
       for (size_t v = 0; v < cfg.variants.size(); ++v) {
         dlbfgs::LbfgsOptions o;
@@ -143,14 +142,14 @@ int main(int argc, char** argv) {
         const double after = TriadBandwidth(part.local_size(), cfg.n, 5);
         triads.push_back(before);
         triads.push_back(after);
-        const double bound_seconds = bound_bytes / (0.5 * (before + after));
+        const double run_bound_seconds = bound_bytes / (0.5 * (before + after));
         const double it = std::max(1, res.iterations);
         Samples& s = samples[v];
         const double seconds = MaxOverRanks(res.seconds);
         s.per_iter.push_back(seconds / it);
         s.per_eval.push_back(seconds / std::max(1, res.evaluations));
-        s.ratio.push_back(s.per_iter.back() / bound_seconds);
-        s.ratio_eval.push_back(s.per_eval.back() / bound_seconds);
+        s.ratio.push_back(s.per_iter.back() / run_bound_seconds);
+        s.ratio_eval.push_back(s.per_eval.back() / run_bound_seconds);
         s.obj.push_back(MaxOverRanks(res.phases.objective) / it);
         s.dir.push_back(MaxOverRanks(res.phases.direction) / it);
         s.comm.push_back(MaxOverRanks(res.phases.communication) / it);
@@ -164,22 +163,21 @@ int main(int argc, char** argv) {
     }
     const double triad = Median(triads);
     const double bound_seconds = bound_bytes / triad;
-    nlohmann::json report = {
-        {"bench", "dlbfgs"},
-        {"problem", cfg.problem},
-        {"n", cfg.n},
-        {"ranks", ranks},
-        {"history_size", cfg.history},
-        {"max_iterations", cfg.iterations},
-        {"grad_tol", cfg.grad_tol},
-        {"repeats", cfg.repeats},
-        {"triad_bytes_per_second", triad},
-        {"triad_bytes_per_second_min", *std::min_element(triads.begin(), triads.end())},
-        {"triad_bytes_per_second_max", *std::max_element(triads.begin(), triads.end())},
-        {"allreduce_latency_seconds", latency},
-        {"bound_bytes_per_iteration", bound_bytes},
-        {"bound_seconds_per_iteration", bound_seconds},
-        {"variants", nlohmann::json::object()}};
+    nlohmann::json report = {{"bench", "dlbfgs"},
+                             {"problem", cfg.problem},
+                             {"n", cfg.n},
+                             {"ranks", ranks},
+                             {"history_size", cfg.history},
+                             {"max_iterations", cfg.iterations},
+                             {"grad_tol", cfg.grad_tol},
+                             {"repeats", cfg.repeats},
+                             {"triad_bytes_per_second", triad},
+                             {"triad_bytes_per_second_min", Min(triads)},
+                             {"triad_bytes_per_second_max", Max(triads)},
+                             {"allreduce_latency_seconds", latency},
+                             {"bound_bytes_per_iteration", bound_bytes},
+                             {"bound_seconds_per_iteration", bound_seconds},
+                             {"variants", nlohmann::json::object()}};
     if (rank == 0) {
       std::printf(
           "dlbfgs-bench: %s, n = %lld, m = %d, %d rank(s), grad_tol %g (at most %d "
@@ -189,8 +187,7 @@ int main(int argc, char** argv) {
       std::printf(
           "triad bandwidth %.2f GB/s (all ranks; median of %zu, range %.2f-%.2f), "
           "allreduce latency %.2f us\n",
-          triad / 1e9, triads.size(), *std::min_element(triads.begin(), triads.end()) / 1e9,
-          *std::max_element(triads.begin(), triads.end()) / 1e9, latency * 1e6);
+          triad / 1e9, triads.size(), Min(triads) / 1e9, Max(triads) / 1e9, latency * 1e6);
       std::printf(
           "bandwidth bound 8(4m+7)n = %.1f MB per iteration -> %.3f ms at the median triad; "
           "x bound: each run against the triads just before and after it (median, range)\n\n",
@@ -234,8 +231,10 @@ int main(int argc, char** argv) {
     if (fused != cfg.variants.end() && classic != cfg.variants.end()) {
       const Samples& f = samples[fused - cfg.variants.begin()];
       const Samples& c = samples[classic - cfg.variants.begin()];
-      for (size_t r = 0; r < f.per_iter.size(); ++r)
+      std::vector<double> speedups;  // classic / fused within one repeat
+      for (size_t r = 0; r < f.per_iter.size(); ++r) {
         speedups.push_back(c.per_iter[r] / f.per_iter[r]);
+      }
       const double speedup = Median(speedups);
       report["fused_speedup_over_classic"] = speedup;
       report["fused_speedup_over_classic_min"] = Min(speedups);
