@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +27,7 @@ namespace dlbfgs::internal {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'L', 'B', 'F', 'G', 'S', 'C', '1'};
-constexpr const char* kFormat = "dlbfgs-checkpoint-2";  // 2: the label
+constexpr const char* kFormat = "dlbfgs-checkpoint-3";  // 2: the label; 3: the checksum
 
 // Fixed-size header of a rank file; the doubles follow: x, g, S, Y (column-major), then the
 // 64-bit FNV-1a checksum of header and doubles.
@@ -113,6 +114,39 @@ std::string Agree(const std::string& local_error, Reducer& reducer) {
   std::string text = local_error;
   reducer.Broadcast(text, first);
   return "rank " + std::to_string(first) + ": " + text;
+}
+
+// Removes every ckpt-* entry of dir but `keep` (best effort): older checkpoints, and partial ones
+// that a crash left behind (never read: only the one LATEST names is).
+void RemoveOtherCheckpoints(const std::string& dir, const std::string& keep) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("ckpt-", 0) == 0 && name != keep) {
+      std::error_code ignored;
+      std::filesystem::remove_all(it->path(), ignored);
+    }
+  }
+}
+
+std::string ChecksumLine(const std::string& body) {
+  char line[40];
+  std::snprintf(line, sizeof(line), "checksum %016" PRIx64 "\n",
+                Fingerprint::Of(body.data(), body.size()));
+  return line;
+}
+
+// Checks the manifest's last lines, "checksum H" and "end", against the bytes before them.
+std::string VerifyManifest(const std::string& text, const std::string& path) {
+  const std::size_t at = text.rfind("\nchecksum ");
+  if (at == std::string::npos) {
+    return "manifest " + path + " has no checksum (truncated, or written by an older version)";
+  }
+  const std::string body = text.substr(0, at + 1);
+  if (text.compare(at + 1, std::string::npos, ChecksumLine(body) + "end\n") != 0) {
+    return "manifest " + path + " is corrupted (checksum mismatch)";
+  }
+  return "";
 }
 
 // The manifest as key -> tokens.
@@ -232,11 +266,7 @@ bool DecodeLabel(const std::string& token, std::string& label) {
   return true;
 }
 
-std::uint64_t Checksum(const char* data, std::size_t size) {
-  Fingerprint h;
-  h.AddBytes(data, size);
-  return h.value();
-}
+std::uint64_t Checksum(const char* data, std::size_t size) { return Fingerprint::Of(data, size); }
 
 }  // namespace
 
@@ -324,20 +354,14 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
     reals("Yg", h.Yg.data(), h.Yg.size());
     m << "offsets";
     for (int r = 0; r <= part.size(); ++r) m << ' ' << part.OffsetOf(r);
-    m << "\nend\n";
-    error = WriteFileAtomically(ckdir + "/manifest", m.str());
+    m << "\n";
+    const std::string body = m.str();
+    error = WriteFileAtomically(ckdir + "/manifest", body + ChecksumLine(body) + "end\n");
     if (error.empty()) {
       SyncDirectory(ckdir);
-      std::string previous;
-      ReadText(dir + "/LATEST", previous);
-      previous.erase(std::remove(previous.begin(), previous.end(), '\n'), previous.end());
       error = WriteFileAtomically(dir + "/LATEST", name + "\n");
       SyncDirectory(dir);
-      if (error.empty() && !previous.empty() && previous != name &&
-          previous.rfind("ckpt-", 0) == 0) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir + "/" + previous, ec);  // best effort
-      }
+      if (error.empty()) RemoveOtherCheckpoints(dir, name);
     }
   }
   error = Agree(error, reducer);
@@ -370,6 +394,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     ckdir = dir + "/" + latest;
     std::string text;
     error = ReadText(ckdir + "/manifest", text);
+    if (error.empty()) error = VerifyManifest(text, ckdir + "/manifest");
     if (error.empty()) error = ParseManifest(text, ckdir + "/manifest", manifest);
     manifest_hash = Checksum(text.data(), text.size()) ^ Checksum(latest.data(), latest.size());
   }
@@ -490,7 +515,17 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     return "cannot resume from " + dir + ": the ranks read different checkpoints (is " + dir +
            " on a file system that every rank sees?)";
   }
+  if (part.rank() == 0) RemoveOtherCheckpoints(dir, latest);
   return "";
+}
+
+long long ProbeCheckpoint(const std::string& dir, const std::string& unless_same_as) {
+  if (dir.empty()) return -1;
+  std::error_code ec;
+  if (!unless_same_as.empty() && std::filesystem::equivalent(dir, unless_same_as, ec)) return -1;
+  std::string latest;
+  if (!ReadText(dir + "/LATEST", latest).empty()) return -1;
+  return latest.rfind("ckpt-", 0) == 0 ? std::atoll(latest.c_str() + 5) : 0;
 }
 
 }  // namespace dlbfgs::internal

@@ -16,6 +16,12 @@ namespace dlbfgs::internal {
 /// run must use the same ones.
 std::uint64_t AlgorithmFingerprint(const LbfgsOptions& options);
 
+/// The iteration of the checkpoint that dir/LATEST names, 0 when LATEST exists but names none
+/// that can be parsed, -1 when dir holds no LATEST (no complete checkpoint; partial ckpt-*
+/// directories do not count). `unless_same_as`: a directory treated as holding nothing when it is
+/// `dir` itself (the one a run resumes from). Local (file system only).
+long long ProbeCheckpoint(const std::string& dir, const std::string& unless_same_as);
+
 /// The solver's scalar state at an iteration boundary; with the history, x, g and the f ring it is
 /// everything a run needs to continue exactly.
 struct SolverScalars {
@@ -42,7 +48,7 @@ struct CheckpointState {
 
 /// Writes a checkpoint of `state` into dir/ckpt-<iteration>/ (one file per rank, then the
 /// manifest, then dir/LATEST, each through a temporary file, fsync and rename) and removes the
-/// checkpoint LATEST named before. Collective: two allreduce calls (agreement that every rank's
+/// checkpoint LATEST named before, and any other ckpt-* directory (partial ones left by a crash). Collective: two allreduce calls (agreement that every rank's
 /// file, then the manifest, is on disk). Returns "" on success or a message naming the failing
 /// rank and cause, identical on every rank.
 std::string WriteCheckpoint(const std::string& dir, const Partition& part,
@@ -50,7 +56,8 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
                             Reducer& reducer);
 
 /// Loads the checkpoint named by dir/LATEST into `state`, re-partitioning the saved vectors when
-/// the number of ranks differs. Collective: two allreduce calls (errors, then a check that every
+/// the number of ranks differs, then removes ckpt-* directories other than the one LATEST
+/// names (partial ones left by a crash; they are never read). Collective: two allreduce calls (errors, then a check that every
 /// rank read the same manifest). Returns "" or a message, identical on every rank; on failure
 /// `state` is unspecified.
 std::string ReadCheckpoint(const std::string& dir, const Partition& part,

@@ -25,6 +25,12 @@ class Fingerprint {
     for (std::size_t i = 0; i < size; ++i) hash_ = (hash_ ^ p[i]) * 1099511628211ULL;
   }
   std::uint64_t value() const { return hash_; }
+  /// The hash of `size` bytes at `data`.
+  static std::uint64_t Of(const void* data, std::size_t size) {
+    Fingerprint h;
+    h.AddBytes(data, size);
+    return h.value();
+  }
 
  private:
   std::uint64_t hash_ = 14695981039346656037ULL;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include "first_touch.hpp"
 #include "history.hpp"
 #include "line_search.hpp"
+#include "option_fields.hpp"
 #include "passes.hpp"
 #include "reducer.hpp"
 #include "two_loop.hpp"
@@ -52,6 +54,7 @@ enum PayloadSlot : int {
   kErrors,       // ranks whose objective threw
   kStopVotes,    // ranks whose callback asked to stop
   kSignalVotes,  // ranks with a pending RequestStop() (SIGTERM/SIGINT)
+  kNonFinite,    // ranks whose f or gradient block is not finite at this trial
   kCheckSlope,   // first trial of a search: g'd summed directly, to check the Gram slope
   kPairSY,       // candidate pair s_t'y_t
   kPairYY,       // y_t'y_t
@@ -61,49 +64,66 @@ enum PayloadSlot : int {
   kHeaderSize,
 };
 
-// Everything every rank must agree on: the problem size and all options but the callback.
-std::uint64_t OptionsFingerprint(const LbfgsOptions& o, Eigen::Index n) {
-  Fingerprint h;
-  h.Add(static_cast<std::int64_t>(n));
-  h.Add(AlgorithmFingerprint(o));
-  h.Add(o.grad_tol);
-  h.Add(o.grad_rel_tol);
-  h.Add(o.f_rel_tol);
-  h.Add(o.max_iterations);
-  h.Add(o.max_evaluations);
-  h.Add(o.checkpoint_dir);
-  h.Add(o.checkpoint_every);
-  h.Add(o.resume_dir);
-  h.Add(o.checkpoint_label);
-  return h.value();
+// What the start-up check agreed on.
+struct Startup {
+  bool allocated = true;               // the workspace was allocated on every rank
+  long long existing_checkpoint = -1;  // iteration of the checkpoint in checkpoint_dir; -1: none
+};
+
+// The name of the first option (or "the problem size") whose hash differs between ranks; the
+// buffer holds each hash h and ~h, maximised over ranks, so equal values give max(~h) == ~min(h).
+std::string FirstDifference(const std::uint64_t* hashes, const char* const* names, int count) {
+  for (int k = 0; k < count; ++k) {
+    if (hashes[2 * k] != ~hashes[2 * k + 1]) return names[k];
+  }
+  return "";
 }
 
 // Start-up check, the solver's one collective outside evaluations: options valid and identical on
-// every rank, x of the partition's size, and the workspace allocated on every rank (`allocated`:
-// this rank's outcome). Throws std::invalid_argument on every rank alike for bad input; returns
-// false on every rank when some rank could not allocate.
-bool CheckInputs(const LbfgsOptions& options, const Partition& part, Eigen::Index x_size,
-                 const std::string& invalid, bool allocated, Reducer& reducer) {
+// every rank (naming the first field that differs), x of the partition's size, the workspace
+// allocated on every rank (`allocated`: this rank's outcome), and whether checkpoint_dir holds a
+// checkpoint (probed on rank 0). Throws std::invalid_argument on every rank alike for bad input.
+Startup CheckInputs(const LbfgsOptions& options, const Partition& part, Eigen::Index x_size,
+                    const std::string& invalid, bool allocated, Reducer& reducer) {
+  const auto fields = OptionFields(options);
+  constexpr int kHashes = kOptionFieldCount + 1;  // the fields and n
+  const char* names[kHashes];
+  std::uint64_t buffer[2 * kHashes + 4];
+  Fingerprint n_hash;
+  n_hash.Add(static_cast<std::int64_t>(part.global_size()));
+  names[0] = "the problem size n";
+  buffer[0] = n_hash.value();
+  for (int k = 0; k < kOptionFieldCount; ++k) {
+    names[k + 1] = fields[k].name;
+    buffer[2 * (k + 1)] = fields[k].hash;
+  }
+  for (int k = 0; k < kHashes; ++k) buffer[2 * k + 1] = ~buffer[2 * k];
+  std::uint64_t* flags = buffer + 2 * kHashes;
   const bool bad_size = x_size != part.local_size();
-  const std::uint64_t fp = OptionsFingerprint(options, part.global_size());
-  std::uint64_t flags[5] = {fp, ~fp, invalid.empty() ? 0u : 1u, bad_size ? 1u : 0u,
-                            allocated ? 0u : 1u};
-  reducer.Max(flags, 5);
-  if (flags[0] != ~flags[1]) {
-    throw std::invalid_argument("Minimize: LbfgsOptions or the problem size differ between ranks");
+  flags[0] = invalid.empty() ? 0 : 1;
+  flags[1] = bad_size ? 1 : 0;
+  flags[2] = allocated ? 0 : 1;
+  flags[3] = part.rank() == 0 ? static_cast<std::uint64_t>(
+                                    ProbeCheckpoint(options.checkpoint_dir, options.resume_dir) + 1)
+                              : 0;
+  reducer.Max(buffer, 2 * kHashes + 4);
+  if (const std::string field = FirstDifference(buffer, names, kHashes); !field.empty()) {
+    const bool n = field == names[0];
+    throw std::invalid_argument((n ? field : "LbfgsOptions." + field) +
+                                " differs between ranks (every rank must pass the same value)");
   }
-  if (flags[2] != 0) {
+  if (flags[0] != 0) {
     // Identical options on every rank: every rank has the same message.
-    throw std::invalid_argument("Minimize: " + invalid);
+    throw std::invalid_argument(invalid);
   }
-  if (flags[3] != 0) {
+  if (flags[1] != 0) {
     throw std::invalid_argument(
-        bad_size ? "Minimize: x has " + std::to_string(x_size) + " elements on rank " +
+        bad_size ? "x has " + std::to_string(x_size) + " elements on rank " +
                        std::to_string(part.rank()) + " but the partition gives it " +
                        std::to_string(part.local_size())
-                 : std::string("Minimize: x does not match the partition on another rank"));
+                 : std::string("x does not match the partition on another rank"));
   }
-  return flags[4] == 0;
+  return {flags[2] == 0, static_cast<long long>(flags[3]) - 1};
 }
 
 class Solver final : public PhiFunction {
@@ -129,7 +149,9 @@ class Solver final : public PhiFunction {
     for (Eigen::VectorXd* v : {&x_, &xt_, &g_, &gt_, &d_}) FirstTouch(v->data(), v->size());
   }
 
-  LbfgsResult Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds);
+  /// Runs from x, or from the checkpoint in `resume_from` when it is not empty.
+  LbfgsResult Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds,
+                  const std::string& resume_from);
   PhiSample Evaluate(double alpha) override;
 
  private:
@@ -150,7 +172,9 @@ class Solver final : public PhiFunction {
     ++result_.history_resets;
   }
   IterationSummary Summary() const;
-  bool Resume();
+  bool Resume(const std::string& dir);
+  void StopOnRequest(int ranks);
+  std::string NonFiniteWhere(int ranks);
   bool Checkpoint();
   SolverScalars SaveScalars() const;
   void LoadScalars(const SolverScalars& s);
@@ -178,6 +202,8 @@ class Solver final : public PhiFunction {
   double gram_scale_ = 0;  // fused: ||g|| ||d|| from the Gram, the scale of that check
   bool first_trial_ = false;
   bool check_failed_ = false;
+  bool non_finite_here_ =
+      false;  // this rank's f or gradient block was not finite at the last trial
   bool refresh_pending_ = false;
   int stop_votes_ = 0;          // this rank's pending stop request (callback)
   std::string callback_error_;  // this rank's callback threw: reported in the next evaluation
@@ -231,6 +257,7 @@ PhiSample Solver::Evaluate(double alpha) {
   DLBFGS_ASSERT(count <= static_cast<int>(payload_.size()), "payload larger than preallocated");
   double* p = payload_.data();
   std::fill_n(p, count, 0.0);
+  non_finite_here_ = false;
   if (!failed) {
     const TrialPartials t =
         TrialPass(history_, x_, xt_, g_, gt_, d_, fused_ ? p + kHeaderSize : nullptr);
@@ -243,7 +270,9 @@ PhiSample Solver::Evaluate(double alpha) {
     p[kPairSG] = t.sg;
     p[kPairYG] = t.yg;
     if (refresh) GramPartials(history_, p + kHeaderSize + old_size);
+    non_finite_here_ = !std::isfinite(f_local) || !std::isfinite(t.gg);
   }
+  p[kNonFinite] = non_finite_here_ ? 1 : 0;
   p[kErrors] = failed ? 1 : 0;
   p[kStopVotes] = stop_votes_;
   p[kSignalVotes] = StopRequested() ? 1 : 0;
@@ -257,9 +286,7 @@ PhiSample Solver::Evaluate(double alpha) {
     return sample;
   }
   if (p[kSignalVotes] > 0) {
-    Stop(TerminationReason::kInterrupted, "stop requested (signal) on " +
-                                              std::to_string(static_cast<int>(p[kSignalVotes])) +
-                                              " rank(s)");
+    StopOnRequest(static_cast<int>(p[kSignalVotes]));
     sample.abort = true;
     return sample;
   }
@@ -302,6 +329,41 @@ PhiSample Solver::Evaluate(double alpha) {
   return sample;
 }
 
+const char* SignalName(int signal) {
+  switch (signal) {
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    default:
+      return nullptr;
+  }
+}
+
+void Solver::StopOnRequest(int ranks) {
+  // Name the lowest rank with a pending request and what made it (error path only: one more
+  // collective). A signal number fits in 7 bits.
+  const int code = reducer_.MinInt(dlbfgs::StopRequested() ? 128 * reducer_.rank() + StopSignal()
+                                                           : std::numeric_limits<int>::max());
+  const int rank = code / 128;
+  const int signal = code % 128;
+  std::string source = "RequestStop()";
+  if (signal != 0)
+    source = SignalName(signal) ? SignalName(signal) : "signal " + std::to_string(signal);
+  Stop(TerminationReason::kInterrupted,
+       "stop requested by " + source + " on rank " + std::to_string(rank) +
+           (ranks > 1 ? " (and " + std::to_string(ranks - 1) + " other rank(s))" : ""));
+}
+
+std::string Solver::NonFiniteWhere(int ranks) {
+  // Error path only: one more collective to name the lowest such rank.
+  const int first = reducer_.MinInt(non_finite_here_ ? reducer_.rank() : reducer_.size());
+  if (ranks <= 0 || first >= reducer_.size())
+    return " (every rank's share is finite: their sum is not)";
+  return " on rank " + std::to_string(first) +
+         (ranks > 1 ? " (and " + std::to_string(ranks - 1) + " other rank(s))" : "");
+}
+
 void Solver::ObjectiveFailed(bool failed_here, const std::string& what) {
   // Every rank knows that some rank failed (the reduced count); agree on the lowest such rank and
   // take its message, so that the outcome is identical everywhere. Error path only.
@@ -322,8 +384,10 @@ bool Solver::EvaluateStart() {
   f_ = payload_[kF];
   gg_ = payload_[kGradSq];
   if (!std::isfinite(f_) || !std::isfinite(gg_)) {
+    const std::string where = NonFiniteWhere(static_cast<int>(payload_[kNonFinite]));
     Stop(TerminationReason::kNonFiniteValue,
-         "f or the gradient is not finite at the starting point (f = " + Format("%g", f_) + ")");
+         "f or the gradient is not finite at the starting point" + where +
+             " (f = " + Format("%g", f_) + ")");
     return false;
   }
   g0_norm_ = std::sqrt(gg_);
@@ -403,9 +467,11 @@ void Solver::AcceptStep(const PhiSample& sample) {
 
 bool Solver::CheckStoppingTests() {
   const double gnorm = std::sqrt(gg_);
+  // At the start point a small ||g0|| (a badly scaled problem) would "converge" at once: say so.
+  const char* at_start = iterations_ == 0 ? " at the starting point" : "";
   if (gnorm <= options_.grad_tol) {
     return Stop(TerminationReason::kGradientTolerance,
-                Format("||g|| = %.3e <= grad_tol = %.3e", gnorm, options_.grad_tol));
+                Format("||g|| = %.3e <= grad_tol = %.3e", gnorm, options_.grad_tol) + at_start);
   }
   if (options_.grad_rel_tol > 0 && gnorm <= options_.grad_rel_tol * g0_norm_) {
     return Stop(TerminationReason::kRelativeGradientTolerance,
@@ -441,6 +507,9 @@ IterationSummary Solver::Summary() const {
   s.evaluations = evaluations_;
   s.history_count = history_.count();
   s.seconds = Now() - start_time_;
+  s.x_local = x_.data();
+  s.g_local = g_.data();
+  s.local_size = n_local_;
   return s;
 }
 
@@ -472,11 +541,11 @@ void Solver::LoadScalars(const SolverScalars& s) {
   refresh_pending_ = s.refresh_pending;
 }
 
-bool Solver::Resume() {
+bool Solver::Resume(const std::string& dir) {
   SolverScalars s;
-  const std::string error = ReadCheckpoint(options_.resume_dir, part_, options_,
-                                           {s, past_f_, history_, x_, g_}, reducer_);
-  if (!error.empty()) throw std::invalid_argument("Minimize: " + error);
+  const std::string error =
+      ReadCheckpoint(dir, part_, options_, {s, past_f_, history_, x_, g_}, reducer_);
+  if (!error.empty()) throw std::invalid_argument(error);
   LoadScalars(s);
   result_.resumed = true;
   result_.resumed_iterations = iterations_;
@@ -499,11 +568,12 @@ bool Solver::Checkpoint() {
   return true;
 }
 
-LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
+LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds,
+                        const std::string& resume_from) {
   start_time_ = Now();
   const double comm_before = reducer_.stats().allreduce_seconds;  // the start-up check's
   x_ = x;
-  const bool started = options_.resume_dir.empty() ? EvaluateStart() : Resume();
+  const bool started = resume_from.empty() ? EvaluateStart() : Resume(resume_from);
   if (started) {
     bool retry = false;  // a failed search along the quasi-Newton direction is retried along -g
     while (true) {
@@ -557,9 +627,11 @@ LbfgsResult Solver::Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds) {
         continue;
       }
       if (!std::isfinite(ls.last.phi)) {
+        const std::string where = NonFiniteWhere(static_cast<int>(payload_[kNonFinite]));
         Stop(TerminationReason::kNonFiniteValue,
              Format("f or the gradient is not finite at every trial step, down to alpha = %.3e",
-                    ls.last.alpha));
+                    ls.last.alpha) +
+                 where);
       } else {
         Stop(TerminationReason::kLineSearchFailed,
              Format("no acceptable step along steepest descent after %g evaluations (last alpha "
@@ -611,7 +683,9 @@ LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eig
   }
   const double setup_seconds = internal::Now() - setup_start;
   const bool allocated = solver != nullptr || !invalid.empty();
-  if (!internal::CheckInputs(options, part, x.size(), invalid, allocated, reducer)) {
+  const internal::Startup startup =
+      internal::CheckInputs(options, part, x.size(), invalid, allocated, reducer);
+  if (!startup.allocated) {
     // Error path only: name the lowest rank that failed.
     const int first = reducer.MinInt(allocated ? reducer.size() : reducer.rank());
     LbfgsResult result;
@@ -626,7 +700,20 @@ LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eig
     result.comm = reducer.stats();
     return result;
   }
-  return solver->Run(x, setup_seconds);
+  // Never destroy a checkpoint silently (the values are agreed: every rank takes this branch).
+  std::string resume_from = options.resume_dir;
+  if (startup.existing_checkpoint >= 0) {
+    if (options.existing_checkpoint == ExistingCheckpoint::kResume && options.resume_dir.empty()) {
+      resume_from = options.checkpoint_dir;
+    } else if (options.existing_checkpoint != ExistingCheckpoint::kOverwrite) {
+      throw std::invalid_argument(
+          "checkpoint directory " + options.checkpoint_dir + " already holds the checkpoint of " +
+          "iteration " + std::to_string(startup.existing_checkpoint) +
+          ": resume from it, or overwrite it explicitly (LbfgsOptions::existing_checkpoint; " +
+          "dlbfgs solve --resume auto or --overwrite-checkpoint)");
+    }
+  }
+  return solver->Run(x, setup_seconds, resume_from);
 }
 
 }  // namespace dlbfgs

@@ -4,6 +4,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "fingerprint.hpp"
+#include "option_fields.hpp"
+
 namespace dlbfgs {
 namespace {
 
@@ -15,7 +18,46 @@ std::string Violation(const char* field, T value, const char* condition) {
   return out.str();
 }
 
+template <typename T>
+internal::OptionField Field(const char* name, const T& value) {
+  internal::Fingerprint h;
+  h.Add(value);
+  return {name, h.value()};
+}
+
 }  // namespace
+
+namespace internal {
+
+std::array<OptionField, kOptionFieldCount> OptionFields(const LbfgsOptions& o) {
+  return {{
+      Field("history_size", o.history_size),
+      Field("grad_tol", o.grad_tol),
+      Field("grad_rel_tol", o.grad_rel_tol),
+      Field("f_rel_tol", o.f_rel_tol),
+      Field("past", o.past),
+      Field("max_iterations", o.max_iterations),
+      Field("max_evaluations", o.max_evaluations),
+      Field("two_loop", static_cast<int>(o.two_loop)),
+      Field("line_search", static_cast<int>(o.line_search)),
+      Field("c1", o.c1),
+      Field("c2", o.c2),
+      Field("backtracking_wolfe", o.backtracking_wolfe),
+      Field("max_line_search_evaluations", o.max_line_search_evaluations),
+      Field("min_step", o.min_step),
+      Field("max_step", o.max_step),
+      Field("curvature_eps", o.curvature_eps),
+      Field("gram_refresh_interval", o.gram_refresh_interval),
+      Field("gram_check_tol", o.gram_check_tol),
+      Field("checkpoint_dir", o.checkpoint_dir),
+      Field("checkpoint_every", o.checkpoint_every),
+      Field("existing_checkpoint", static_cast<int>(o.existing_checkpoint)),
+      Field("resume_dir", o.resume_dir),
+      Field("checkpoint_label", o.checkpoint_label),
+  }};
+}
+
+}  // namespace internal
 
 std::string ValidateOptions(const LbfgsOptions& o) {
   if (o.history_size < 1 || o.history_size > 1000) {
@@ -33,6 +75,14 @@ std::string ValidateOptions(const LbfgsOptions& o) {
   if (o.past < 0 || o.past > 1000) return Violation("past", o.past, "in [0, 1000]");
   if (o.max_iterations < 0) return Violation("max_iterations", o.max_iterations, ">= 0");
   if (o.max_evaluations < 0) return Violation("max_evaluations", o.max_evaluations, ">= 0");
+  if (o.two_loop != TwoLoopType::kFused && o.two_loop != TwoLoopType::kClassic) {
+    return Violation("two_loop", static_cast<int>(o.two_loop), "kFused or kClassic");
+  }
+  if (o.line_search != LineSearchType::kMoreThuente &&
+      o.line_search != LineSearchType::kBacktracking) {
+    return Violation("line_search", static_cast<int>(o.line_search),
+                     "kMoreThuente or kBacktracking");
+  }
   if (!(o.c1 > 0 && o.c1 < 0.5)) return Violation("c1", o.c1, "in (0, 0.5)");
   if (!(o.c2 > o.c1 && o.c2 < 1)) return Violation("c2", o.c2, "in (c1, 1)");
   if (o.max_line_search_evaluations < 1 || o.max_line_search_evaluations > 1000) {
@@ -56,6 +106,12 @@ std::string ValidateOptions(const LbfgsOptions& o) {
   if (o.checkpoint_every < 0) return Violation("checkpoint_every", o.checkpoint_every, ">= 0");
   if (o.checkpoint_every > 0 && o.checkpoint_dir.empty()) {
     return Violation("checkpoint_every", o.checkpoint_every, "0 when checkpoint_dir is empty");
+  }
+  if (o.existing_checkpoint != ExistingCheckpoint::kRefuse &&
+      o.existing_checkpoint != ExistingCheckpoint::kResume &&
+      o.existing_checkpoint != ExistingCheckpoint::kOverwrite) {
+    return Violation("existing_checkpoint", static_cast<int>(o.existing_checkpoint),
+                     "kRefuse, kResume or kOverwrite");
   }
   return "";
 }

@@ -2,6 +2,7 @@
 
 /// Umbrella header of dlbfgs, the distributed-memory L-BFGS solver.
 
+#include "dlbfgs/deferred_error.hpp"
 #include "dlbfgs/interrupt.hpp"
 #include "dlbfgs/minimize.hpp"
 #include "dlbfgs/objective.hpp"

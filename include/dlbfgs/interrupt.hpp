@@ -11,6 +11,10 @@ void RequestStop() noexcept;
 /// True after RequestStop() until ClearStopRequest(). Local.
 bool StopRequested() noexcept;
 
+/// The signal whose handler (InstallStopSignalHandlers) requested the pending stop, or 0 when
+/// RequestStop() was called from code or no stop is pending. Local.
+int StopSignal() noexcept;
+
 /// Withdraws a pending stop request. Local.
 void ClearStopRequest() noexcept;
 

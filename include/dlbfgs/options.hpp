@@ -25,6 +25,19 @@ enum class LineSearchType {
   kBacktracking,
 };
 
+/// What a run does when LbfgsOptions::checkpoint_dir already holds a checkpoint (a file LATEST)
+/// that it is not resuming from.
+enum class ExistingCheckpoint {
+  /// Refuse to start: std::invalid_argument on every rank, and the checkpoint stays intact.
+  kRefuse,
+  /// Resume from it when there is one, start afresh when there is none: the mode for jobs that a
+  /// scheduler requeues. A checkpoint that does not fit (another problem, size or algorithm) is
+  /// still refused. With resume_dir set this means kRefuse.
+  kResume,
+  /// Start afresh and replace it.
+  kOverwrite,
+};
+
 /// What an iteration callback asks the solver to do next.
 enum class CallbackResult { kContinue, kStop };
 
@@ -95,6 +108,9 @@ struct LbfgsOptions {
   std::string checkpoint_dir;
   /// Iterations between checkpoints. Range >= 0; 0: only on a stop request and at the end.
   int checkpoint_every = 0;
+  /// What to do when checkpoint_dir already holds a checkpoint that this run does not resume
+  /// from (see ExistingCheckpoint). Default kRefuse: a run never silently destroys a checkpoint.
+  ExistingCheckpoint existing_checkpoint = ExistingCheckpoint::kRefuse;
   /// Resume from the checkpoint named by DIR/LATEST; "" starts from x. On the same number of
   /// ranks the run continues bitwise as the uninterrupted run would; on another number the saved
   /// vectors are re-partitioned. The algorithm's options (history_size, two_loop, line search

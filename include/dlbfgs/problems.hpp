@@ -19,6 +19,9 @@ struct ProblemInfo {
   Eigen::Index granularity = 1;  ///< n must be a multiple; partitions must use a multiple of it
   Eigen::Index min_n = 1;        ///< smallest n accepted
   double f_star = 0;             ///< global minimum value
+  /// The stopping test that suits the problem from its standard start, in words (some have a
+  /// tiny ||g0||, so that the absolute grad_tol stops them at the start point).
+  std::string tolerance;
   /// True when L-BFGS may legitimately stop at a documented local minimum instead of f_star
   /// (broyden-tridiagonal for n >= 1000, trigonometric); the reference table gives the values.
   bool has_local_minimum = false;

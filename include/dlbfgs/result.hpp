@@ -1,5 +1,6 @@
 #pragma once
 
+#include <Eigen/Core>
 #include <string>
 
 namespace dlbfgs {
@@ -49,6 +50,17 @@ struct IterationSummary {
   int evaluations = 0;    ///< objective evaluations so far
   int history_count = 0;  ///< (s, y) pairs currently stored
   double seconds = 0;     ///< since the first evaluation
+  /// This rank's blocks of x_k and of its gradient (local_size elements each). They point into
+  /// the solver's workspace: read-only, and valid only during the callback.
+  const double* x_local = nullptr;
+  const double* g_local = nullptr;
+  Eigen::Index local_size = 0;
+
+  /// This rank's block of x_k, as a read-only view (valid during the callback). Local.
+  Eigen::Map<const Eigen::VectorXd> x() const { return {x_local, local_size}; }
+  /// This rank's block of the gradient at x_k, as a read-only view (valid during the callback).
+  /// Local.
+  Eigen::Map<const Eigen::VectorXd> g() const { return {g_local, local_size}; }
 };
 
 /// Outcome of Minimize(). Every field except `seconds`, `setup_seconds` and `comm` is identical

@@ -45,6 +45,7 @@ const ProblemInfo& BroydenTridiagonalInfo() {
         "f = 0 (no closed form); for n >= 1000 L-BFGS may stop at a local minimum f ~ 0.712528";
     i.granularity = 1;
     i.min_n = 1;
+    i.tolerance = "the default --grad-tol 1e-5 (||g0|| ~ 8 sqrt(n))";
     i.f_star = 0;
     i.has_local_minimum = true;
     return i;

@@ -67,6 +67,7 @@ const ProblemInfo& PowellInfo() {
     i.optimum = "f = 0 at x = (0, ..., 0)";
     i.granularity = 4;
     i.min_n = 4;
+    i.tolerance = "the default --grad-tol 1e-5 (||g0|| ~ 230 sqrt(n))";
     i.f_star = 0;
     i.has_local_minimum = false;
     return i;

@@ -69,6 +69,7 @@ const ProblemInfo& QuadraticInfo() {
     i.optimum = "f = 0 at x = (1, ..., 1)";
     i.granularity = 1;
     i.min_n = 1;
+    i.tolerance = "the default --grad-tol 1e-5, or --grad-rel-tol for large --condition";
     i.f_star = 0;
     i.has_local_minimum = false;
     return i;

@@ -58,6 +58,7 @@ const ProblemInfo& RosenbrockInfo() {
     i.optimum = "f = 0 at x = (1, ..., 1)";
     i.granularity = 2;
     i.min_n = 2;
+    i.tolerance = "the default --grad-tol 1e-5 (||g0|| ~ 165 sqrt(n))";
     i.f_star = 0;
     i.has_local_minimum = false;
     return i;

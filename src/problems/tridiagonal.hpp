@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 #include <vector>
 
+#include "dlbfgs/deferred_error.hpp"
 #include "problems/halo.hpp"
 #include "problems/problem_base.hpp"
 
@@ -23,7 +24,9 @@ namespace dlbfgs::internal {
 /// next to the block as well, so one evaluation makes two neighbour exchanges of one double
 /// each way: the ghost values x_{offset-1}, x_{offset+nl} (to form the block's residuals), then
 /// the ghost residuals F_{offset-1}, F_{offset+nl} (to form its gradient). The rank's share of
-/// f is the sum of the squares of the residuals it owns. No allocation per evaluation.
+/// f is the sum of the squares of the residuals it owns. No allocation per evaluation. The local
+/// parts run through a DeferredError, so that both exchanges happen on every rank even when one
+/// rank's part throws (the objective contract).
 template <class Stencil>
 class TridiagonalSumOfSquares : public ProblemBase {
  public:
@@ -51,26 +54,32 @@ class TridiagonalSumOfSquares : public ProblemBase {
     // residuals are peeled so that the interior loop has no branches.
     double* r = residuals_.data();
     double share = 0;
-    if (nl == 1) {
-      r[1] = stencil_.Residual(x_left, x[0], x_right, base);
-    } else if (nl > 1) {
-      r[1] = stencil_.Residual(x_left, x[0], x[1], base);
-      for (Eigen::Index k = 1; k + 1 < nl; ++k) {
-        r[k + 1] = stencil_.Residual(x[k - 1], x[k], x[k + 1], base + k);
+    DeferredError error;
+    error.Run([&] {
+      if (nl == 1) {
+        r[1] = stencil_.Residual(x_left, x[0], x_right, base);
+      } else if (nl > 1) {
+        r[1] = stencil_.Residual(x_left, x[0], x[1], base);
+        for (Eigen::Index k = 1; k + 1 < nl; ++k) {
+          r[k + 1] = stencil_.Residual(x[k - 1], x[k], x[k + 1], base + k);
+        }
+        r[nl] = stencil_.Residual(x[nl - 2], x[nl - 1], x_right, base + nl - 1);
       }
-      r[nl] = stencil_.Residual(x[nl - 2], x[nl - 1], x_right, base + nl - 1);
-    }
-    for (Eigen::Index k = 1; k <= nl; ++k) share += r[k] * r[k];
+      for (Eigen::Index k = 1; k <= nl; ++k) share += r[k] * r[k];
+    });
 
     // F_0 = F_{n+1} = 0: no residual beyond the domain boundary.
     r[0] = 0;
     r[nl + 1] = 0;
     halo_.Exchange(nl > 0 ? r[1] : 0, nl > 0 ? r[nl] : 0, &r[0], &r[nl + 1], kTagResidual);
 
-    for (Eigen::Index k = 0; k < nl; ++k) {
-      g[k] = 2 * (stencil_.Diagonal(x[k], base + k) * r[k + 1] + Stencil::kUpper * r[k] +
-                  Stencil::kLower * r[k + 2]);
-    }
+    error.Run([&] {
+      for (Eigen::Index k = 0; k < nl; ++k) {
+        g[k] = 2 * (stencil_.Diagonal(x[k], base + k) * r[k + 1] + Stencil::kUpper * r[k] +
+                    Stencil::kLower * r[k + 2]);
+      }
+    });
+    error.Rethrow();
     return share;
   }
 

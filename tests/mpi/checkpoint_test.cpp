@@ -3,10 +3,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@ namespace {
 
 using dlbfgs::test_support::GatherToAll;
 using dlbfgs::test_support::WorldRank;
+using dlbfgs::test_support::WorldSize;
 
 using dlbfgs::LbfgsOptions;
 using dlbfgs::LbfgsResult;
@@ -64,6 +67,11 @@ class Rosenbrock : public dlbfgs::Objective {
     return f;
   }
 };
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 Eigen::VectorXd Start(const Partition& part) {
   Eigen::VectorXd x(part.local_size());
@@ -245,9 +253,14 @@ TEST(CheckpointTest, CorruptedCheckpointIsAClearErrorOnEveryRank) {
     const char* needle;
   };
   const Case cases[] = {
-      {"flip", "checksum"},          {"truncate", "truncated"},
-      {"manifest", "no 'end' line"}, {"options", "algorithm options"},
-      {"latest", "LATEST"},          {"label", "is for 'problem A', not 'problem B'"},
+      {"flip", "checksum"},
+      {"truncate", "truncated"},
+      {"manifest", "has no checksum"},
+      {"options", "algorithm options"},
+      {"latest", "LATEST"},
+      {"label", "is for 'problem A', not 'problem B'"},
+      {"digit", "checksum mismatch"},
+      {"last-rank", "checksum"},
   };
   for (const Case& c : cases) {
     TempDir dir;
@@ -269,6 +282,17 @@ TEST(CheckpointTest, CorruptedCheckpointIsAClearErrorOnEveryRank) {
         std::ofstream(ck + "/manifest", std::ios::trunc) << "format dlbfgs-checkpoint-2\nn 64\n";
       } else if (damage == "latest") {
         std::filesystem::remove(dir.path() + "/LATEST");
+      } else if (damage == "digit") {
+        // One hex digit of f: a value that still parses, so only the checksum can tell.
+        std::string text = ReadFile(ck + "/manifest");
+        const std::size_t at = text.find("\nf 0x") + 6;
+        text[at] = text[at] == '1' ? '2' : '1';
+        std::ofstream(ck + "/manifest", std::ios::trunc | std::ios::binary) << text;
+      } else if (damage == "last-rank") {
+        std::fstream f(ck + "/rank-" + std::to_string(WorldSize() - 1) + ".bin",
+                       std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(-12, std::ios::end);
+        f.put('\x55');
       }
     }
     MPI_Barrier(MPI_COMM_WORLD);
@@ -283,6 +307,137 @@ TEST(CheckpointTest, CorruptedCheckpointIsAClearErrorOnEveryRank) {
       EXPECT_NE(std::string(e.what()).find(c.needle), std::string::npos) << e.what();
     }
   }
+}
+
+// The names of the entries of dir, sorted (the same on every rank after a barrier).
+std::vector<std::string> Entries(const std::string& dir) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A run that does not resume never destroys a checkpoint: it is refused, on every rank alike,
+// and the checkpoint is left byte for byte as it was.
+TEST(CheckpointTest, FreshRunRefusesADirectoryThatHoldsACheckpoint) {
+  TempDir dir;
+  LbfgsOptions first = BaseOptions();
+  first.checkpoint_dir = dir.path();
+  first.checkpoint_every = 5;
+  first.max_iterations = 6;
+  Solve(MPI_COMM_WORLD, first);
+  const std::string manifest = ReadFile(dir.path() + "/ckpt-00000006/manifest");
+  const std::string rank0 = ReadFile(dir.path() + "/ckpt-00000006/rank-0.bin");
+  ASSERT_FALSE(manifest.empty());
+
+  for (int checkpoint_every : {0, 2}) {
+    LbfgsOptions again = BaseOptions();
+    again.checkpoint_dir = dir.path();
+    again.checkpoint_every = checkpoint_every;
+    try {
+      Solve(MPI_COMM_WORLD, again);
+      ADD_FAILURE() << "a fresh run overwrote the checkpoint";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("already holds the checkpoint of iteration 6"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(ReadFile(dir.path() + "/LATEST"), "ckpt-00000006\n");
+  EXPECT_EQ(ReadFile(dir.path() + "/ckpt-00000006/manifest"), manifest);
+  EXPECT_EQ(ReadFile(dir.path() + "/ckpt-00000006/rank-0.bin"), rank0);
+
+  // Resuming from it into another directory that holds one is refused too.
+  TempDir other;
+  LbfgsOptions into_other = BaseOptions();
+  into_other.checkpoint_dir = dir.path();
+  into_other.resume_dir = other.path();
+  EXPECT_THROW(Solve(MPI_COMM_WORLD, into_other), std::invalid_argument);
+
+  // Overwriting is explicit.
+  LbfgsOptions overwrite = BaseOptions();
+  overwrite.checkpoint_dir = dir.path();
+  overwrite.existing_checkpoint = dlbfgs::ExistingCheckpoint::kOverwrite;
+  overwrite.max_iterations = 2;
+  const RunOutput fresh = Solve(MPI_COMM_WORLD, overwrite);
+  EXPECT_FALSE(fresh.result.resumed);
+  EXPECT_EQ(fresh.result.iterations, 2);
+  EXPECT_EQ(ReadFile(dir.path() + "/LATEST"), "ckpt-00000002\n");
+  EXPECT_EQ(Entries(dir.path()), (std::vector<std::string>{"LATEST", "ckpt-00000002"}));
+}
+
+// The requeue mode: start afresh in an empty directory, resume when it holds a checkpoint, and
+// refuse one that does not fit.
+TEST(CheckpointTest, ResumeModeStartsFreshThenResumesAndRefusesAMismatch) {
+  TempDir dir;
+  const RunOutput whole = Solve(MPI_COMM_WORLD, BaseOptions());
+  LbfgsOptions o = BaseOptions();
+  o.checkpoint_dir = dir.path();
+  o.existing_checkpoint = dlbfgs::ExistingCheckpoint::kResume;
+  o.checkpoint_label = "problem A";
+  o.max_iterations = 9;  // the job's first allocation runs out here
+  const RunOutput first = Solve(MPI_COMM_WORLD, o);
+  EXPECT_FALSE(first.result.resumed);
+  EXPECT_EQ(first.result.iterations, 9);
+
+  o.max_iterations = BaseOptions().max_iterations;  // requeued: the same command
+  const RunOutput second = Solve(MPI_COMM_WORLD, o);
+  EXPECT_TRUE(second.result.resumed);
+  EXPECT_EQ(second.result.resumed_iterations, 9);
+  EXPECT_EQ(second.result.iterations, whole.result.iterations);
+  EXPECT_EQ(second.result.f, whole.result.f);  // bitwise: the uninterrupted run
+  EXPECT_TRUE((second.x.array() == whole.x.array()).all());
+
+  LbfgsOptions mismatch = o;
+  mismatch.checkpoint_label = "problem B";
+  try {
+    Solve(MPI_COMM_WORLD, mismatch);
+    ADD_FAILURE() << "a checkpoint of another problem was resumed";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("is for 'problem A'"), std::string::npos) << e.what();
+  }
+}
+
+// A crash between the rank files and LATEST leaves a partial directory: it is never read and is
+// removed at the next resume and at the next write.
+TEST(CheckpointTest, PartialCheckpointsAreRemovedAndNeverChosen) {
+  TempDir dir;
+  LbfgsOptions first = BaseOptions();
+  first.checkpoint_dir = dir.path();
+  first.max_iterations = 6;
+  Solve(MPI_COMM_WORLD, first);
+  auto make_partial = [&](const std::string& name) {
+    if (WorldRank() == 0) {
+      std::filesystem::create_directory(dir.path() + "/" + name);
+      std::ofstream(dir.path() + "/" + name + "/rank-1.bin") << "half-written";
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  };
+  make_partial("ckpt-00000050");  // newer than LATEST: must not be chosen
+  make_partial("ckpt-00000003");
+  LbfgsOptions resume = BaseOptions();
+  resume.resume_dir = dir.path();
+  resume.max_iterations = 8;
+  const RunOutput resumed = Solve(MPI_COMM_WORLD, resume);
+  EXPECT_TRUE(resumed.result.resumed);
+  EXPECT_EQ(resumed.result.resumed_iterations, 6);
+  EXPECT_EQ(resumed.result.iterations, 8);
+  EXPECT_EQ(Entries(dir.path()), (std::vector<std::string>{"LATEST", "ckpt-00000006"}));
+
+  // A directory with only a partial checkpoint holds no checkpoint: a fresh run may use it, and
+  // its first write removes the partial one.
+  TempDir crashed;
+  if (WorldRank() == 0) std::filesystem::create_directory(crashed.path() + "/ckpt-00000000");
+  MPI_Barrier(MPI_COMM_WORLD);
+  LbfgsOptions fresh = BaseOptions();
+  fresh.checkpoint_dir = crashed.path();
+  fresh.max_iterations = 4;
+  const RunOutput run = Solve(MPI_COMM_WORLD, fresh);
+  EXPECT_EQ(run.result.iterations, 4);
+  EXPECT_EQ(Entries(crashed.path()), (std::vector<std::string>{"LATEST", "ckpt-00000004"}));
 }
 
 }  // namespace
