@@ -7,8 +7,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -26,6 +28,30 @@ struct Config {
   double grad_tol = 1e-5;
   int repeats = 3;
 };
+
+// A positive whole number, also written as 1e6 or 2.5e7: rewritten to digits for the conversion
+// (the same rule as the dlbfgs program's --n, apps/solve.cpp).
+const CLI::Validator kCount(
+    [](std::string& text) {
+      char* end = nullptr;
+      errno = 0;
+      const double v = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
+      if (!(v >= 1) || v > 9e15 || v != std::floor(v) || errno == ERANGE) {
+        return "must be a whole number in [1, 9e15], got " + text;
+      }
+      text = std::to_string(static_cast<long long>(v));
+      return std::string();
+    },
+    "COUNT");
+
+// One line on standard error, from rank 0 only: every rank parsed the same arguments and reached
+// the same error, so the others stay silent.
+void PrintError(int rank, std::string message) {
+  if (rank != 0) return;
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  std::fprintf(stderr, "dlbfgs-bench: error: %s\n", message.c_str());
+}
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -92,7 +118,7 @@ int main(int argc, char** argv) {
   Config cfg;
   CLI::App app{"dlbfgs-bench: fused vs classic L-BFGS iterations against the bandwidth bound"};
   app.add_option("--problem", cfg.problem, "built-in problem");
-  app.add_option("--n", cfg.n, "number of variables")->check(CLI::PositiveNumber);
+  app.add_option("--n", cfg.n, "number of variables (1e6 is accepted)")->transform(kCount);
   app.add_option("--history", cfg.history, "history size m")->check(CLI::Range(1, 1000));
   app.add_option("--two-loop", cfg.variants, "variants to run (fused, classic)")->delimiter(',');
   app.add_option("--iterations", cfg.iterations, "iteration limit per run")
@@ -102,8 +128,13 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", cfg.repeats, "runs per variant (median)")->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    if (rank == 0) std::printf("%s", app.help().c_str());
+    MPI_Finalize();
+    return 0;
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
+    const int code = e.get_exit_code();
+    if (code != 0) PrintError(rank, e.what());
     MPI_Finalize();
     return code == 0 ? 0 : 2;
   }
@@ -248,7 +279,7 @@ int main(int argc, char** argv) {
     }
     if (rank == 0) std::printf("%s\n", report.dump().c_str());
   } catch (const std::exception& e) {
-    if (rank == 0) std::fprintf(stderr, "dlbfgs-bench: error: %s\n", e.what());
+    PrintError(rank, e.what());
     status = 2;
   }
   MPI_Finalize();

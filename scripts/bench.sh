@@ -2,26 +2,59 @@
 # Benchmarks of the fused vs classic two-loop recursion (issue: one allreduce per evaluation).
 # Builds Release, then runs dlbfgs-bench, which times both variants side by side in one process
 # next to the triad bandwidth and allreduce latency measured in the same run:
-#   1. bandwidth-bound: rosenbrock, n = 1e7, m = 10, 2 ranks (shared-memory transport);
-#   2. latency-bound:   rosenbrock, n = 2e4, m = 10, 2 ranks over TCP loopback (--mca btl self,tcp),
+#   1. bandwidth-bound: rosenbrock, n = N_LARGE (1e7), m = 10 (shared-memory transport);
+#   2. latency-bound:   rosenbrock, n = 2e4, m = 10 over TCP loopback (--mca btl self,tcp),
 #                       which mimics a network.
-# Both solve to ||g|| <= 1e-5. Each run prints a table and, last, one JSON line. Results go to bench-results/ (git-ignored).
-# Usage: scripts/bench.sh [N_LARGE] [RANKS] [REPEATS]
+# Both solve to ||g|| <= 1e-5. Each run prints a table and, last, one JSON line. See usage below.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-n_large="${1:-10000000}"
-ranks="${2:-2}"
-repeats="${3:-5}"
+usage() {
+  cat <<USAGE
+usage: scripts/bench.sh [-h|--help] [N_LARGE] [RANKS] [REPEATS]
+Times fused vs classic L-BFGS iterations with dlbfgs-bench: rosenbrock at n = N_LARGE (shared
+memory), then at n = 2e4 over TCP loopback; tables and JSON lines go to bench-results/.
+  N_LARGE   variables of the bandwidth-bound run, 1e7-style accepted  (default 1e7)
+  RANKS     MPI ranks of both runs                                    (default 2)
+  REPEATS   solves per variant, medians reported                      (default 5)
+Environment:
+  DLBFGS_BUILD_DIR      build tree to configure and build             (default build/)
+  DLBFGS_BENCH          an already built dlbfgs-bench: skips set-up and build
+  DLBFGS_OUT            results directory                             (default bench-results/)
+  DLBFGS_MPIEXEC_FLAGS  extra mpirun flags, e.g. "--mca btl self,tcp"; ranks are bound to
+                        cores (--bind-to core) when RANKS <= cores, unless these name --bind-to
+USAGE
+}
 
-"${DLBFGS_ROOT}/scripts/setup.sh"
+args=()
+for arg in "$@"; do
+  case "${arg}" in
+    -h|--help) usage; exit 0 ;;
+    -*) dlbfgs_log "bench.sh: unknown option '${arg}' (see --help)"; exit 2 ;;
+    *) args+=("${arg}") ;;
+  esac
+done
+if [ "${#args[@]}" -gt 3 ]; then
+  dlbfgs_log "bench.sh: at most 3 arguments, got ${#args[@]} (see --help)"
+  exit 2
+fi
+# Validated before anything is installed or built.
+n_large="$(dlbfgs_count N_LARGE "${args[0]-1e7}")" || exit 2
+ranks="$(dlbfgs_count RANKS "${args[1]-2}")" || exit 2
+repeats="$(dlbfgs_count REPEATS "${args[2]-5}")" || exit 2
+
 dlbfgs_mpi_env
-build_dir="${DLBFGS_BUILD_DIR:-${DLBFGS_ROOT}/build}"
-dlbfgs_build "${build_dir}"
-bench="${build_dir}/bench/dlbfgs-bench"
-out="${DLBFGS_ROOT}/bench-results"
+bench="${DLBFGS_BENCH:-}"
+if [ -z "${bench}" ]; then
+  "${DLBFGS_ROOT}/scripts/setup.sh"
+  build_dir="${DLBFGS_BUILD_DIR:-${DLBFGS_ROOT}/build}"
+  dlbfgs_build "${build_dir}"
+  bench="${build_dir}/bench/dlbfgs-bench"
+fi
+out="${DLBFGS_OUT:-${DLBFGS_ROOT}/bench-results}"
 mkdir -p "${out}"
+read -r -a flags <<< "$(dlbfgs_mpiexec_flags "${ranks}")"
 
 run() {
   local name="$1"
@@ -31,8 +64,8 @@ run() {
   tail -n 1 "${out}/${name}.txt" > "${out}/${name}.json"
 }
 
-run bandwidth mpirun -np "${ranks}" --bind-to core "${bench}" --n "${n_large}" --history 10 \
+run bandwidth mpirun -np "${ranks}" "${flags[@]}" "${bench}" --n "${n_large}" --history 10 \
   --repeats "${repeats}"
-run latency mpirun -np "${ranks}" --bind-to core --mca btl self,tcp "${bench}" --n 20000 \
+run latency mpirun -np "${ranks}" "${flags[@]}" --mca btl self,tcp "${bench}" --n 20000 \
   --history 10 --repeats "${repeats}"
 dlbfgs_log "results in ${out}/"

@@ -1,12 +1,18 @@
 # shellcheck shell=bash
 # Shared shell helpers of the dlbfgs scripts. Source it; do not run it.
 #   DLBFGS_ROOT         repository root
-#   DLBFGS_BUILD_DIR    (environment, optional) build tree of test.sh/demo.sh; default build/
+#   DLBFGS_BUILD_DIR    (environment, optional) build tree of the scripts; default build/
 #   dlbfgs_log MSG      prints "[dlbfgs] MSG" on standard error
 #   dlbfgs_as_root CMD  runs CMD as root (directly when root, else through sudo)
 #   dlbfgs_mpi_env      exports what Open MPI needs to run as root, oversubscribed, in containers
 #   dlbfgs_jobs         number of cores, for parallel builds
 #   dlbfgs_build DIR [CMAKE ARGS...]  configures (Release) and builds DIR with all cores
+#   dlbfgs_count NAME VALUE  prints VALUE as digits when it is a whole number in [1, 9e15]
+#                       (1e6 and 2.5e7 accepted, as by `dlbfgs solve --n`); else one line on
+#                       stderr and status 2
+#   dlbfgs_mpiexec_flags RANKS  prints the launcher flags for RANKS ranks: --bind-to core when
+#                       RANKS <= cores (nproc), else --bind-to none (said in a log line), then
+#                       $DLBFGS_MPIEXEC_FLAGS (no binding of ours when those name --bind-to)
 
 DLBFGS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DLBFGS_ROOT
@@ -47,4 +53,32 @@ dlbfgs_build() {
   cmake -S "${DLBFGS_ROOT}" -B "${dir}" -DCMAKE_BUILD_TYPE=Release -DMPIEXEC_MAX_NUMPROCS=4 "$@"
   dlbfgs_log "building ${dir} with $(dlbfgs_jobs) jobs"
   cmake --build "${dir}" --parallel "$(dlbfgs_jobs)"
+}
+
+dlbfgs_count() {
+  local name="$1" value="$2" digits
+  # A decimal number (no sign, no hex, no inf/nan); awk checks the range and that it is whole.
+  if [[ "${value}" =~ ^[0-9]+([.][0-9]*)?([eE][+]?[0-9]+)?$ ]] &&
+    digits=$(awk -v v="${value}" 'BEGIN { v += 0; if (v < 1 || v > 9e15 || v != int(v)) exit 1
+                                          printf "%.0f", v }'); then
+    echo "${digits}"
+  else
+    dlbfgs_log "${name} must be a whole number in [1, 9e15] (1e6 is accepted), got '${value}'"
+    return 2
+  fi
+}
+
+dlbfgs_mpiexec_flags() {
+  local ranks="$1" cores extra="${DLBFGS_MPIEXEC_FLAGS:-${MPIRUN_ARGS:-}}"  # MPIRUN_ARGS: old name
+  cores="$(dlbfgs_jobs)"
+  if [[ " ${extra} " == *" --bind-to "* ]]; then
+    dlbfgs_log "binding as DLBFGS_MPIEXEC_FLAGS says: ${extra}"
+  elif [ "${ranks}" -le "${cores}" ]; then
+    dlbfgs_log "${ranks} rank(s) on ${cores} core(s): --bind-to core"
+    extra="--bind-to core ${extra}"
+  else
+    dlbfgs_log "${ranks} ranks > ${cores} cores: --bind-to none (oversubscribed: slow timings)"
+    extra="--bind-to none ${extra}"
+  fi
+  echo "${extra}"
 }

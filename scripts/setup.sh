@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(cmake g++ make libopenmpi-dev openmpi-bin libeigen3-dev libgtest-dev libcli11-dev
-          nlohmann-json3-dev)
+          nlohmann-json3-dev procps)
 for arg in "$@"; do
   case "${arg}" in
     --with-plots) packages+=(python3 python3-matplotlib) ;;
