@@ -5,17 +5,82 @@
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "report.hpp"
 #include "solve.hpp"
 
 namespace {
 
+// Edit distance of two option names, for "did you mean" suggestions.
+std::size_t Distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown option '--histroy' (did you mean --history?)" for the first argument that looks like
+// an option `sub` does not have; "" when there is none.
+std::string UnknownOption(const CLI::App& sub, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.rfind("--", 0) != 0) continue;
+    word = word.substr(0, word.find('='));
+    if (sub.get_option_no_throw(word) != nullptr) continue;
+    std::string best;
+    std::size_t best_distance = 3;  // suggest only close names
+    for (const CLI::Option* option : sub.get_options()) {
+      for (const std::string& name : option->get_lnames()) {
+        const std::size_t d = Distance(word, "--" + name);
+        if (d < best_distance) {
+          best_distance = d;
+          best = "--" + name;
+        }
+      }
+    }
+    return "unknown option '" + word + "'" + (best.empty() ? "" : " (did you mean " + best + "?)");
+  }
+  return "";
+}
+
+// CLI11's messages in the program's words.
+std::string Rewrite(const CLI::ParseError& e, const CLI::App& sub, int argc, char** argv) {
+  const std::string what = e.what();
+  if (what.rfind("The following argument", 0) == 0) {  // CLI::ExtrasError
+    const std::string option = UnknownOption(sub, argc, argv);
+    if (!option.empty()) return option;
+    return "unexpected argument(s): " + what.substr(what.find(": ") + 2) +
+           " (options take the form --name VALUE)";
+  }
+  if (what == "A subcommand is required") {
+    return std::string(argc > 1 ? "unknown subcommand '" + std::string(argv[1]) + "'"
+                                : "no subcommand") +
+           ": expected problems or solve (dlbfgs --help)";
+  }
+  const std::string at_most = "At Most 1 required but received ";
+  if (const std::size_t at = what.find(at_most); at != std::string::npos) {
+    return what.substr(0, at) + "given " + what.substr(at + at_most.size()) +
+           " times; give it once";
+  }
+  return what;
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{"dlbfgs: distributed-memory L-BFGS (run under mpirun/srun for several ranks)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("dlbfgs ") + dlbfgs::kVersion);
   CLI::App* problems = app.add_subcommand("problems", "list the built-in problems");
   bool problems_json = false;
   problems->add_flag("--json", problems_json, "one JSON array instead of a table");
@@ -23,23 +88,28 @@ int Run(int argc, char** argv) {
   dlbfgs::cli::SolveArgs args;
   dlbfgs::cli::AddSolveFlags(*solve, args);
 
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (rank == 0) std::printf("%s", app.help().c_str());
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    if (rank == 0) std::printf("dlbfgs %s\n", dlbfgs::kVersion);
     return 0;
   } catch (const CLI::ParseError& e) {
     // Every rank parsed the same arguments and reached the same error: no communication needed.
     if (e.get_exit_code() == 0) return 0;
-    dlbfgs::cli::PrintError(e.what());
+    const CLI::App& where = problems->parsed() ? *problems : *solve;
+    dlbfgs::cli::PrintError(Rewrite(e, where, argc, argv));
     return dlbfgs::cli::kBadInput;
   }
   if (problems->parsed()) {
     dlbfgs::cli::PrintProblems(problems_json);
     return 0;
   }
+  args.condition_given = solve->count("--condition") > 0;
   return dlbfgs::cli::RunSolve(args);
 }
 

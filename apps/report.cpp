@@ -2,7 +2,12 @@
 
 #include <mpi.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 
 namespace dlbfgs::cli {
 
@@ -25,6 +30,7 @@ void PrintProblems(bool json) {
                       {"start", p.start},
                       {"optimum", p.optimum},
                       {"f_star", p.f_star},
+                      {"tolerance", p.tolerance},
                       {"may_stop_at_local_minimum", p.has_local_minimum}});
     }
     std::printf("%s\n", list.dump().c_str());
@@ -36,11 +42,57 @@ void PrintProblems(bool json) {
                                             : ">= " + std::to_string(p.min_n);
     std::printf("%-24s %-14s %-34s %s\n", p.name.c_str(), n.c_str(), p.start.c_str(),
                 p.optimum.c_str());
+    std::printf("%-24s stop with: %s\n", "", p.tolerance.c_str());
   }
 }
 
-void Progress::Header() const {
-  if (rank_ != 0 || every_ <= 0) return;
+namespace {
+constexpr const char* kTraceHeader = "iteration,f,grad_norm,step,evaluations,seconds\n";
+}  // namespace
+
+Trace::~Trace() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+std::string Trace::Open(const std::string& path, bool resuming) {
+  path_ = path;
+  std::error_code ec;
+  keep_ = resuming && std::filesystem::file_size(path, ec) > 0 && !ec;
+  // Opened without truncating: a run refused at start (a checkpoint in the way) loses nothing.
+  file_ = std::fopen(path.c_str(), "a");
+  if (file_ == nullptr) return "--trace: cannot open '" + path + "': " + std::strerror(errno);
+  started_ = false;
+  return "";
+}
+
+void Trace::Row(const IterationSummary& s) {
+  if (file_ == nullptr) return;
+  if (!started_) {
+    // The first row: a fresh run starts the file; a resumed one keeps the rows before its
+    // checkpoint's iteration.
+    started_ = true;
+    std::string kept = kTraceHeader;
+    if (keep_) {
+      std::ifstream in(path_);
+      kept.clear();
+      for (std::string line; std::getline(in, line);) {
+        const bool row = !line.empty() && line[0] >= '0' && line[0] <= '9';
+        if (!row || std::atol(line.c_str()) < s.iteration) kept += line + "\n";
+      }
+    }
+    std::fclose(file_);
+    file_ = std::fopen(path_.c_str(), "w");
+    if (file_ == nullptr) return;
+    std::fputs(kept.c_str(), file_);
+  }
+  std::fprintf(file_, "%d,%.17g,%.17g,%.17g,%d,%.6f\n", s.iteration, s.f, s.grad_norm, s.step,
+               s.evaluations, s.seconds);
+}
+
+void Progress::Header() {
+  if (rank_ != 0 || every_ <= 0 || header_printed_) return;
+  header_printed_ = true;
+  if (!banner_.empty()) std::printf("%s\n", banner_.c_str());
   std::printf("%9s %23s %12s %12s %8s %10s\n", "iteration", "f", "||g||", "step", "evals",
               "seconds");
 }
@@ -55,10 +107,8 @@ void Progress::Line(int iteration, double f, double gnorm, double step, int eval
 void Progress::Iteration(const IterationSummary& s) {
   last_step_ = s.step;
   if (rank_ != 0) return;
-  if (trace_ != nullptr) {
-    std::fprintf(trace_, "%d,%.17g,%.17g,%.17g,%d,%.6f\n", s.iteration, s.f, s.grad_norm, s.step,
-                 s.evaluations, s.seconds);
-  }
+  if (trace_ != nullptr) trace_->Row(s);
+  Header();
   if (every_ > 0 && s.iteration % every_ == 0) {
     Line(s.iteration, s.f, s.grad_norm, s.step, s.evaluations, s.seconds);
     last_printed_ = s.iteration;
@@ -66,7 +116,7 @@ void Progress::Iteration(const IterationSummary& s) {
 }
 
 void Progress::Final(const LbfgsResult& r, double seconds) {
-  if (rank_ != 0 || every_ <= 0 || last_printed_ == r.iterations) return;
+  if (rank_ != 0 || every_ <= 0 || last_printed_ == r.iterations || !header_printed_) return;
   Line(r.iterations, r.f, r.grad_norm, last_step_, r.evaluations, seconds);
 }
 

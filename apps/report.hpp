@@ -15,12 +15,36 @@ nlohmann::json Number(double value);
 /// on every rank: it prints on rank 0).
 void PrintProblems(bool json);
 
+/// The --trace CSV file: a header and one row per iteration, written on rank 0. A resumed run
+/// appends to the file of the run it continues, after dropping the rows from the checkpoint's
+/// iteration on (the interrupted run may have gone past its last checkpoint), so that every
+/// iteration has one row.
+class Trace {
+ public:
+  Trace() = default;
+  Trace(const Trace&) = delete;
+  Trace& operator=(const Trace&) = delete;
+  ~Trace();
+  /// Opens `path` for writing (it is rewritten at the first row), keeping its rows when
+  /// `resuming`. Returns "" or the error. Local.
+  std::string Open(const std::string& path, bool resuming);
+  /// Writes the row of `s` (after the trim, on the first row of a resumed run). Local.
+  void Row(const IterationSummary& s);
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  bool keep_ = false;     // resuming: keep the rows before the first iteration written
+  bool started_ = false;  // the first row was written
+};
+
 /// Progress lines and the per-iteration trace, both on rank 0 only; fed by the solver's callback.
 class Progress {
  public:
-  /// every: a line every this many iterations (0: none). trace: an open CSV file or nullptr.
-  Progress(int rank, int every, std::FILE* trace) : rank_(rank), every_(every), trace_(trace) {}
-  void Header() const;
+  /// every: a line every this many iterations (0: none). trace: an open trace or nullptr.
+  /// banner: a line printed, with the column header, before the first iterate's line.
+  Progress(int rank, int every, Trace* trace, std::string banner)
+      : rank_(rank), every_(every), trace_(trace), banner_(std::move(banner)) {}
   void Iteration(const IterationSummary& s);
   /// The last iterate's line, unless Iteration() printed it already.
   void Final(const LbfgsResult& r, double seconds);
@@ -28,9 +52,12 @@ class Progress {
  private:
   void Line(int iteration, double f, double gnorm, double step, int evaluations,
             double seconds) const;
+  void Header();
   int rank_;
   int every_;
-  std::FILE* trace_;
+  Trace* trace_;
+  std::string banner_;
+  bool header_printed_ = false;
   int last_printed_ = -1;
   double last_step_ = 0;
 };

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -22,6 +23,13 @@ int WorldRank() {
   return rank;
 }
 
+// "1e+04" style bounds for messages and help ("%g"), with the comparison in front when asked.
+std::string Bound(double value, bool strict = false, bool compare = false) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return compare ? (strict ? "> " : ">= ") + std::string(text) : std::string(text);
+}
+
 // A finite number >= lower (> lower when strict), with a message that names the value. CLI11's
 // own range validators print the full double range, which is unreadable.
 CLI::Validator AtLeast(double lower, bool strict) {
@@ -32,30 +40,32 @@ CLI::Validator AtLeast(double lower, bool strict) {
         const double v = std::strtod(text.c_str(), &end);
         if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
         if (!std::isfinite(v) || errno == ERANGE) return "'" + text + "' is not a finite number";
-        char bound[32];
-        std::snprintf(bound, sizeof(bound), "%g", lower);
         if (strict ? !(v > lower) : !(v >= lower)) {
-          return "must be " + std::string(strict ? "> " : ">= ") + bound + ", got " + text;
+          return "must be " + Bound(lower, strict, true) + ", got " + text;
         }
         return std::string();
       },
-      strict ? "> " + std::to_string(lower) : ">= " + std::to_string(lower));
+      Bound(lower, strict, true));
 }
 
-// A positive whole number, also written as 1e6 or 2.5e7: rewritten to digits for the conversion.
-const CLI::Validator kCount(
-    [](std::string& text) {
-      char* end = nullptr;
-      errno = 0;
-      const double v = std::strtod(text.c_str(), &end);
-      if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
-      if (!(v >= 1) || v > 9e15 || v != std::floor(v) || errno == ERANGE) {
-        return "must be a whole number in [1, 9e15], got " + text;
-      }
-      text = std::to_string(static_cast<long long>(v));
-      return std::string();
-    },
-    "COUNT");
+// A whole number in [lower, upper], also written as 1e3: rewritten to digits for the conversion.
+CLI::Validator WholeNumber(double lower, double upper) {
+  const std::string range = "[" + Bound(lower) + ", " + Bound(upper) + "]";
+  return CLI::Validator(
+      [lower, upper, range](std::string& text) {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
+        if (!(v >= lower && v <= upper) || v != std::floor(v) || errno == ERANGE) {
+          return "must be a whole number in " + range + ", got " + text;
+        }
+        text = std::to_string(static_cast<long long>(v));
+        return std::string();
+      },
+      "in " + range);
+}
+
 const CLI::Validator kNonNegative = AtLeast(0, false);
 
 // Local checks of the combination of flags, the same on every rank. "" when fine.
@@ -68,24 +78,30 @@ std::string CheckArgs(const SolveArgs& a, const ProblemInfo& info) {
     return "--n: " + info.name + " needs n >= " + std::to_string(info.min_n) + ", got " +
            std::to_string(a.n);
   }
+  if (a.condition_given && info.name != "quadratic") {
+    return "--condition applies to the quadratic problem only, not to " + info.name;
+  }
   if (a.options.checkpoint_every > 0 && a.options.checkpoint_dir.empty()) {
     return "--checkpoint-every needs --checkpoint DIR";
+  }
+  if (a.overwrite_checkpoint && a.options.checkpoint_dir.empty()) {
+    return "--overwrite-checkpoint needs --checkpoint DIR";
+  }
+  if (a.options.existing_checkpoint == ExistingCheckpoint::kResume) {
+    if (a.options.checkpoint_dir.empty()) return "--resume auto needs --checkpoint DIR";
+    if (a.overwrite_checkpoint)
+      return "--resume auto and --overwrite-checkpoint exclude each other";
   }
   const std::string invalid = ValidateOptions(a.options);
   return invalid.empty() ? "" : "invalid options: " + invalid;
 }
 
 // Rank 0 opens the trace file; every rank learns whether that worked. Collective.
-bool OpenTrace(const std::string& path, std::FILE*& file, std::string& error) {
+bool OpenTrace(const std::string& path, bool resuming, Trace& trace, std::string& error) {
   int ok = 1;
   if (WorldRank() == 0 && !path.empty()) {
-    file = std::fopen(path.c_str(), "w");
-    if (file == nullptr) {
-      ok = 0;
-      error = "--trace: cannot open '" + path + "': " + std::strerror(errno);
-    } else {
-      std::fprintf(file, "iteration,f,grad_norm,step,evaluations,seconds\n");
-    }
+    error = trace.Open(path, resuming);
+    ok = error.empty() ? 1 : 0;
   }
   MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (!ok && error.empty()) error = "--trace: cannot open '" + path + "'";
@@ -94,8 +110,8 @@ bool OpenTrace(const std::string& path, std::FILE*& file, std::string& error) {
 
 void PrintSummary(const LbfgsResult& r, const double times[3]) {
   // Rates are of this run: after a resume the counts continue from the checkpoint.
-  const double iterations = std::max(1, r.iterations - r.resumed_iterations);
-  const double evaluations = std::max(1, r.evaluations - r.resumed_evaluations);
+  const int iterations = r.iterations - r.resumed_iterations;
+  const int evaluations = r.evaluations - r.resumed_evaluations;
   std::printf("\nreason: %s (%s)\n", ToString(r.reason), r.message.c_str());
   std::printf("f = %.15e, ||g|| = %.6e, %d iterations, %d evaluations", r.f, r.grad_norm,
               r.iterations, r.evaluations);
@@ -103,13 +119,19 @@ void PrintSummary(const LbfgsResult& r, const double times[3]) {
     std::printf(" (%d and %d in this run)", r.iterations - r.resumed_iterations,
                 r.evaluations - r.resumed_evaluations);
   }
-  std::printf("\ntime: %.3f s iterating (%.3f ms per iteration), setup %.3f s, total %.3f s\n",
-              times[0], 1e3 * times[0] / iterations, times[1], times[2]);
-  std::printf(
-      "communication: %lld allreduce calls (%.2f per iteration, %.3f per evaluation), "
-      "%.3f s\n",
-      r.comm.allreduce_calls, r.comm.allreduce_calls / iterations,
-      r.comm.allreduce_calls / evaluations, r.comm.allreduce_seconds);
+  std::printf("\ntime: %.3f s iterating", times[0]);
+  if (iterations > 0) std::printf(" (%.3f ms per iteration)", 1e3 * times[0] / iterations);
+  std::printf(", setup %.3f s, total %.3f s\n", times[1], times[2]);
+  std::printf("communication: %lld allreduce calls", r.comm.allreduce_calls);
+  if (iterations > 0) {
+    std::printf(" (%.2f per iteration, %.3f per evaluation)",
+                double(r.comm.allreduce_calls) / iterations,
+                double(r.comm.allreduce_calls) / evaluations);
+  } else if (evaluations > 0) {
+    std::printf(" (%.3f per evaluation; no iteration ran)",
+                double(r.comm.allreduce_calls) / evaluations);
+  }
+  std::printf(", %.3f s\n", r.comm.allreduce_seconds);
 }
 
 void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double times[3]) {
@@ -152,66 +174,110 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
 
 }  // namespace
 
-void PrintError(const std::string& message) {
+namespace {
+
+void PrintLine(const std::string& prefix, const std::string& message) {
   if (WorldRank() != 0) return;
   std::string line = message;
   std::replace(line.begin(), line.end(), '\n', ' ');
-  std::fprintf(stderr, "dlbfgs: error: %s\n", line.c_str());
+  std::fprintf(stderr, "dlbfgs: %s%s\n", prefix.c_str(), line.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+void PrintError(const std::string& message) { PrintLine("error: ", message); }
+
+void PrintStop(const LbfgsResult& r) {
+  PrintLine(std::string("stopped without converging: ") + ToString(r.reason) + ": ", r.message);
 }
 
 void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
   LbfgsOptions& o = a.options;
-  sub.add_option("--problem", a.problem, "built-in problem (see `dlbfgs problems`)")->required();
+  const int kMaxInt = std::numeric_limits<int>::max();
+  sub.add_option("--problem", a.problem, "built-in problem (see `dlbfgs problems`)")
+      ->required()
+      ->type_name("NAME");
   sub.add_option("--n", a.n, "number of variables (1e6 is accepted)")
       ->required()
-      ->transform(kCount);
+      ->type_name("N")
+      ->transform(WholeNumber(1, 9e15));
   sub.add_option("--history", o.history_size, "history size m")
-      ->check(CLI::Range(1, 1000))
+      ->type_name("M")
+      ->transform(WholeNumber(1, 1000))
       ->capture_default_str();
   sub.add_option("--grad-tol", o.grad_tol, "stop when ||g|| <= this")
+      ->type_name("G")
       ->check(kNonNegative)
       ->capture_default_str();
   sub.add_option("--grad-rel-tol", o.grad_rel_tol, "stop when ||g|| <= this * ||g0|| (0: off)")
+      ->type_name("R")
       ->check(kNonNegative);
   sub.add_option("--f-rel-tol", o.f_rel_tol, "relative decrease of f over --past iterations")
+      ->type_name("T")
       ->check(kNonNegative);
   sub.add_option("--past", o.past, "iterations of the --f-rel-tol test (0: off)")
-      ->check(CLI::Range(0, 1000));
-  sub.add_option("--max-iterations", o.max_iterations, "iteration limit")
-      ->check(kNonNegative)
+      ->type_name("P")
+      ->transform(WholeNumber(0, 1000));
+  sub.add_option("--max-iterations", o.max_iterations,
+                 "iteration limit (after --resume: the total, counted from the first run)")
+      ->type_name("K")
+      ->transform(WholeNumber(0, kMaxInt))
       ->capture_default_str();
   sub.add_option("--max-evaluations", o.max_evaluations, "evaluation limit (0: none)")
-      ->check(kNonNegative);
+      ->type_name("E")
+      ->transform(WholeNumber(0, kMaxInt));
   sub.add_option("--line-search", a.line_search, "more-thuente or backtracking")
+      ->type_name("NAME")
       ->check(CLI::IsMember({"more-thuente", "backtracking"}))
       ->capture_default_str();
   sub.add_option("--two-loop", a.two_loop, "fused or classic")
+      ->type_name("NAME")
       ->check(CLI::IsMember({"fused", "classic"}))
       ->capture_default_str();
   sub.add_option("--gram-refresh-interval", o.gram_refresh_interval,
                  "fused: recompute the Gram matrix every K iterations (0: never)")
-      ->check(kNonNegative);
-  sub.add_option("--condition", a.condition, "quadratic: largest / smallest eigenvalue")
+      ->type_name("K")
+      ->transform(WholeNumber(0, kMaxInt));
+  sub.add_option("--condition", a.condition, "quadratic only: largest / smallest eigenvalue")
+      ->type_name("K")
       ->check(AtLeast(1, false))
       ->capture_default_str();
   sub.add_option("--progress-every", a.progress_every, "progress line every K iterations (0: off)")
-      ->check(kNonNegative)
+      ->type_name("K")
+      ->transform(WholeNumber(0, kMaxInt))
       ->capture_default_str();
-  sub.add_flag("--quiet", a.quiet, "no progress and no summary");
+  sub.add_flag("--quiet", a.quiet, "no progress and no summary (errors are still reported)");
   sub.add_flag("--json", a.json, "last line of output: the result as one JSON object");
-  sub.add_option("--trace", a.trace, "CSV file with one row per iteration");
-  sub.add_option("--checkpoint", o.checkpoint_dir, "directory for checkpoints");
+  sub.add_option("--trace", a.trace, "CSV file with one row per iteration (appended on resume)")
+      ->type_name("FILE");
+  sub.add_option("--checkpoint", o.checkpoint_dir, "directory for checkpoints")->type_name("DIR");
   sub.add_option("--checkpoint-every", o.checkpoint_every, "iterations between checkpoints")
-      ->check(kNonNegative);
-  sub.add_option("--resume", o.resume_dir, "resume from the newest checkpoint in this directory");
+      ->type_name("K")
+      ->transform(WholeNumber(0, kMaxInt));
+  sub.add_option("--resume", o.resume_dir,
+                 "resume from the newest checkpoint in DIR; 'auto': from --checkpoint DIR when it "
+                 "holds one, else start afresh (for requeued jobs)")
+      ->type_name("DIR|auto");
+  sub.add_flag("--overwrite-checkpoint", a.overwrite_checkpoint,
+               "start afresh even if --checkpoint DIR holds a checkpoint, replacing it");
 }
 
 namespace {
 
 // Minimize with progress lines, the trace and the stop-signal handlers. Collective.
 LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, Eigen::VectorXd& x,
-                         std::FILE* trace, int rank, int ranks) {
-  Progress progress(rank, a.quiet ? 0 : a.progress_every, trace);
+                         Trace* trace, int rank, int ranks) {
+  char banner[256] = "";
+  if (!a.quiet) {
+    std::snprintf(banner, sizeof banner,
+                  "dlbfgs %s: %s, n = %lld, %d rank(s), m = %d, %s two-loop, %s line search",
+                  kVersion, a.problem.c_str(), a.n, ranks, a.options.history_size,
+                  a.two_loop.c_str(), a.line_search.c_str());
+  }
+  // The banner and the header come with the first iterate, so that a run refused at start (a
+  // bad checkpoint) prints only its error.
+  Progress progress(rank, a.quiet ? 0 : a.progress_every, trace, banner);
   a.options.callback = [&progress](const IterationSummary& s) {
     progress.Iteration(s);
     return CallbackResult::kContinue;
@@ -224,12 +290,6 @@ LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, 
     a.options.checkpoint_label += condition;
   }
   InstallStopSignalHandlers();
-  if (rank == 0 && !a.quiet) {
-    std::printf("dlbfgs %s: %s, n = %lld, %d rank(s), m = %d, %s two-loop, %s line search%s\n",
-                kVersion, a.problem.c_str(), a.n, ranks, a.options.history_size, a.two_loop.c_str(),
-                a.line_search.c_str(), a.options.resume_dir.empty() ? "" : ", resuming");
-    progress.Header();
-  }
   const LbfgsResult r = Minimize(problem, part, x, a.options);
   progress.Final(r, r.seconds);
   return r;
@@ -253,18 +313,25 @@ int RunSolve(SolveArgs& a) {
   }
   a.options.line_search = ParseLineSearchType(a.line_search);
   a.options.two_loop = ParseTwoLoopType(a.two_loop);
+  if (a.options.resume_dir == "auto") {
+    a.options.resume_dir.clear();
+    a.options.existing_checkpoint = ExistingCheckpoint::kResume;
+  } else if (a.overwrite_checkpoint) {
+    a.options.existing_checkpoint = ExistingCheckpoint::kOverwrite;
+  }
   if (const std::string error = CheckArgs(a, *info); !error.empty()) {
     PrintError(error);
     return kBadInput;
   }
-  std::FILE* trace = nullptr;
+  const bool resuming = !a.options.resume_dir.empty() ||
+                        (a.options.existing_checkpoint == ExistingCheckpoint::kResume &&
+                         std::filesystem::exists(a.options.checkpoint_dir + "/LATEST"));
+  Trace trace;
   std::string error;
-  if (!OpenTrace(a.trace, trace, error)) {
+  if (!OpenTrace(a.trace, resuming, trace, error)) {
     PrintError(error);
     return kBadInput;
   }
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace_guard(
-      trace, [](std::FILE* f) { return f ? std::fclose(f) : 0; });
 
   // 2. The solve. Library errors about input are thrown on every rank alike.
   LbfgsResult r;
@@ -287,22 +354,22 @@ int RunSolve(SolveArgs& a) {
     }
     MPI_Allreduce(MPI_IN_PLACE, &out_of_memory, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (out_of_memory) {
-      // Reported like a run that ended at once (exit 1, and the JSON result when asked for).
+      // Reported like the solver's own out-of-memory end (exit 1, one line, the JSON result).
       r.reason = TerminationReason::kOutOfMemory;
-      r.message = "cannot allocate " + a.problem + " with n = " + std::to_string(a.n) + " on " +
-                  std::to_string(ranks) + " rank(s)";
+      r.message = "cannot allocate the problem " + a.problem + " with n = " + std::to_string(a.n) +
+                  " on " + std::to_string(ranks) + " rank(s)";
       r.f = r.grad_norm = std::numeric_limits<double>::quiet_NaN();
-      PrintError("out of memory: " + r.message);
     } else {
       started = true;
-      r = SolveProblem(a, *problem, part, x, trace, rank, ranks);
+      r = SolveProblem(a, *problem, part, x, a.trace.empty() ? nullptr : &trace, rank, ranks);
     }
   } catch (const std::invalid_argument& e) {
     PrintError(e.what());
     return kBadInput;
   }
 
-  // 3. Report: times are the maximum over ranks.
+  // 3. Report: times are the maximum over ranks. Every run that does not converge says why in
+  // one line on standard error, whatever --quiet says.
   double times[3] = {r.seconds, r.setup_seconds, MPI_Wtime() - start};
   MPI_Allreduce(MPI_IN_PLACE, times, 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   if (rank == 0) {
@@ -310,6 +377,7 @@ int RunSolve(SolveArgs& a) {
     if (a.json) PrintJson(a, r, ranks, times);
     std::fflush(stdout);
   }
+  if (!r.Converged()) PrintStop(r);
   return r.Converged() ? kConverged : kNotConverged;
 }
 

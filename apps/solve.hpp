@@ -20,6 +20,8 @@ struct SolveArgs {
   std::string line_search = "more-thuente";
   std::string two_loop = "fused";
   double condition = 1e4;
+  bool condition_given = false;  // --condition was on the command line
+  bool overwrite_checkpoint = false;
   int progress_every = 10;
   bool quiet = false;
   bool json = false;
@@ -35,5 +37,9 @@ int RunSolve(SolveArgs& args);
 
 /// Prints one line "dlbfgs: error: MESSAGE" on standard error, on rank 0 only. Local.
 void PrintError(const std::string& message);
+
+/// Prints one line "dlbfgs: stopped without converging: REASON: MESSAGE" on standard error, on
+/// rank 0 only. Local.
+void PrintStop(const LbfgsResult& r);
 
 }  // namespace dlbfgs::cli

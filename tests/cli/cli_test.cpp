@@ -50,10 +50,12 @@ std::string TempPath(const std::string& name) {
       .string();
 }
 
-// Runs `dlbfgs ARGS` with `ranks` processes (0: directly, without mpiexec).
-Output RunCli(const std::string& args, int ranks = 0, int seconds = 120) {
+// Runs `dlbfgs ARGS` with `ranks` processes (0: directly, without mpiexec), after the shell
+// commands `before` (e.g. a ulimit).
+Output RunCli(const std::string& args, int ranks = 0, int seconds = 120,
+              const std::string& before = "") {
   const std::string out_path = TempPath("stdout"), err_path = TempPath("stderr");
-  std::string cmd = "timeout " + std::to_string(seconds) + " ";
+  std::string cmd = before + "timeout " + std::to_string(seconds) + " ";
   // -q: Open MPI's own banner about a non-zero exit would add lines to standard error.
   if (ranks > 0) cmd += kMpiexec + " -q -n " + std::to_string(ranks) + " ";
   cmd += kExe + " " + args + " > " + out_path + " 2> " + err_path;
@@ -71,6 +73,14 @@ nlohmann::json LastJson(const Output& o) {
   const auto lines = Lines(o.out);
   if (lines.empty()) return nullptr;
   return nlohmann::json::parse(lines.back(), nullptr, /*allow_exceptions=*/false);
+}
+
+// Exit 2 with exactly one line on standard error that mentions `needle`.
+void ExpectOneLineExitTwo(const Output& o, const std::string& needle) {
+  EXPECT_EQ(o.status, 2);
+  const auto lines = Lines(o.err);
+  ASSERT_EQ(lines.size(), 1u) << o.err;
+  EXPECT_NE(lines[0].find(needle), std::string::npos) << lines[0];
 }
 
 TEST(CliTest, SolveWritesTheJsonResultAsTheLastLine) {
@@ -205,7 +215,14 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
       {"solve --problem rosenbrock --n 10 --gram-refresh-interval -2", "--gram-refresh-interval"},
       {"solve --problem rosenbrock --n 10 --line-search wolfe", "wolfe"},
       {"solve --problem rosenbrock --n 10 --two-loop fast", "fast"},
-      {"solve --problem rosenbrock --n 10 --unknown-flag", "--unknown-flag"},
+      {"solve --problem rosenbrock --n 10 --unknown-flag", "unknown option '--unknown-flag'"},
+      {"solve --problem rosenbrock --n 10 --histroy 5", "did you mean --history?"},
+      {"solve --problem rosenbrock --n 10 7", "unexpected argument(s): 7"},
+      {"solve --problem rosenbrock --problem powell --n 8", "--problem: given 2 times"},
+      {"solve --problem rosenbrock --n 10 --history 1e4", "whole number in [1, 1000]"},
+      {"solve --problem rosenbrock --n 10 --condition 10", "quadratic problem only"},
+      {"solve --problem rosenbrock --n 10 --resume auto", "--resume auto needs --checkpoint"},
+      {"solve --problem rosenbrock --n 10 --overwrite-checkpoint", "needs --checkpoint"},
       {"solve --n 10", "--problem"},
       {"solve --problem quadratic --n 10 --condition 0.5", "--condition"},
       {"solve --problem rosenbrock --n 10 --trace /nonexistent-dir/t.csv", "--trace"},
@@ -228,6 +245,123 @@ TEST(CliTest, SizesInScientificNotationAreAccepted) {
   const Output o = RunCli("solve --problem rosenbrock --n 1e3 --json --quiet", 2);
   ASSERT_EQ(o.status, 0) << o.err;
   EXPECT_EQ(LastJson(o)["n"], 1000);
+  // Every whole-number option reads them too.
+  const Output k = RunCli(
+      "solve --problem rosenbrock --n 1e3 --json --quiet --max-iterations 1e1 --history 2e0", 2);
+  EXPECT_EQ(k.status, 1) << k.err;
+  EXPECT_EQ(LastJson(k)["iterations"], 10);
+  EXPECT_EQ(LastJson(k)["history_size"], 2);
+}
+
+TEST(CliTest, VersionAndHelpAreReadable) {
+  for (int ranks : {0, 2}) {
+    const Output v = RunCli("--version", ranks);
+    EXPECT_EQ(v.status, 0);
+    EXPECT_EQ(Lines(v.out), std::vector<std::string>{"dlbfgs " DLBFGS_VERSION}) << v.out;
+  }
+  const Output h = RunCli("solve --help");
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("--resume DIR|auto"), std::string::npos) << h.out;
+  EXPECT_EQ(h.out.find("0.000000"), std::string::npos) << h.out;  // no raw double ranges
+}
+
+// Every run that stops without converging says why in exactly one line on standard error,
+// --quiet or not; the JSON result still comes.
+TEST(CliTest, EveryAbnormalEndIsOneLineOnStderrEvenWhenQuiet) {
+  struct Case {
+    std::string args;
+    std::string before;  // shell commands before the run
+    int ranks;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {"--checkpoint /proc/ckpt", "", 2, "checkpoint_failed"},
+      {"--max-iterations 3", "", 2, "max_iterations"},
+      {"--max-evaluations 4", "", 0, "max_evaluations"},
+      // The solver's workspace does not fit, the problem's own vectors do.
+      {"--n 1e8 --history 10", "ulimit -v 3000000; ", 0, "out_of_memory"},
+      // The problem's own vectors do not fit.
+      {"--n 4e15", "", 0, "out_of_memory"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args);
+    const std::string n = c.args.find("--n ") == std::string::npos ? " --n 1000" : "";
+    const Output o = RunCli("solve --problem rosenbrock --quiet --json" + n + " " + c.args, c.ranks,
+                            60, c.before);
+    EXPECT_EQ(o.status, 1) << o.err;
+    const auto lines = Lines(o.err);
+    ASSERT_EQ(lines.size(), 1u) << o.err;
+    EXPECT_EQ(lines[0].rfind("dlbfgs: stopped without converging: " + c.reason + ": ", 0), 0u)
+        << lines[0];
+    EXPECT_EQ(LastJson(o)["reason"], c.reason);
+  }
+}
+
+TEST(CliTest, RatesPerIterationOnlyWhenAnIterationRan) {
+  const Output o = RunCli("solve --problem rosenbrock --n 100 --max-iterations 0", 0);
+  EXPECT_EQ(o.status, 1);
+  EXPECT_EQ(o.out.find("per iteration"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("no iteration ran"), std::string::npos) << o.out;
+}
+
+// The issue a user hit: a second run into the same directory destroyed the first run's
+// checkpoint. Now it is refused; requeued jobs use --resume auto; overwriting is explicit.
+TEST(CliTest, CheckpointDirectoryIsNeverSilentlyOverwritten) {
+  const std::string dir = TempPath("ckpt-keep");
+  std::filesystem::remove_all(dir);
+  const std::string rosenbrock = "solve --problem rosenbrock --n 100000 --json --checkpoint " + dir;
+  const Output first = RunCli(rosenbrock + " --checkpoint-every 5 --max-iterations 20 --quiet", 2);
+  ASSERT_EQ(first.status, 1) << first.err;
+  const std::string manifest = ReadFile(dir + "/ckpt-00000020/manifest");
+  ASSERT_FALSE(manifest.empty());
+
+  const Output other = RunCli("solve --problem powell --n 1000 --checkpoint " + dir, 2);
+  ExpectOneLineExitTwo(other, "already holds the checkpoint of iteration 20");
+  EXPECT_TRUE(other.out.empty()) << other.out;  // no progress header before the error
+  EXPECT_EQ(ReadFile(dir + "/LATEST"), "ckpt-00000020\n");
+  EXPECT_EQ(ReadFile(dir + "/ckpt-00000020/manifest"), manifest);
+
+  // The requeue mode refuses a checkpoint of another problem, and resumes its own.
+  ExpectOneLineExitTwo(
+      RunCli("solve --problem powell --n 100000 --resume auto --checkpoint " + dir, 2),
+      "problem=rosenbrock");
+  const Output resumed = RunCli(rosenbrock + " --resume auto --quiet", 2);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(LastJson(resumed)["resumed"], true);
+  EXPECT_EQ(LastJson(resumed)["resumed_iterations"], 20);
+
+  // An explicit overwrite starts afresh.
+  const Output fresh = RunCli(rosenbrock + " --overwrite-checkpoint --max-iterations 2 --quiet", 2);
+  EXPECT_EQ(fresh.status, 1) << fresh.err;
+  EXPECT_EQ(LastJson(fresh)["resumed"], false);
+  EXPECT_EQ(ReadFile(dir + "/LATEST"), "ckpt-00000002\n");
+  std::filesystem::remove_all(dir);
+
+  // The requeue mode in an empty directory starts afresh.
+  const Output empty = RunCli(rosenbrock + " --resume auto --max-iterations 3 --quiet", 2);
+  EXPECT_EQ(empty.status, 1) << empty.err;
+  EXPECT_EQ(LastJson(empty)["resumed"], false);
+  std::filesystem::remove_all(dir);
+}
+
+// A resumed run continues the trace: every iteration has exactly one row, in order.
+TEST(CliTest, TraceContinuesOnResume) {
+  const std::string dir = TempPath("ckpt-trace");
+  const std::string trace = TempPath("resumed-trace.csv");
+  std::filesystem::remove_all(dir);
+  const std::string cmd = "solve --problem rosenbrock --n 1000 --quiet --json --trace " + trace +
+                          " --checkpoint " + dir;
+  ASSERT_EQ(RunCli(cmd + " --max-iterations 6", 2).status, 1);
+  const Output resumed = RunCli(cmd + " --resume auto", 2);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  const auto rows = Lines(ReadFile(trace));
+  ASSERT_EQ(static_cast<int>(rows.size()), LastJson(resumed)["iterations"].get<int>() + 2);
+  EXPECT_EQ(rows[0], "iteration,f,grad_norm,step,evaluations,seconds");
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(std::atoi(rows[i].c_str()), static_cast<int>(i - 1)) << rows[i];
+  }
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(trace);
 }
 
 TEST(CliTest, ProblemTooLargeForMemoryIsOneLineAndExitOne) {
@@ -236,7 +370,8 @@ TEST(CliTest, ProblemTooLargeForMemoryIsOneLineAndExitOne) {
     EXPECT_EQ(o.status, 1) << o.err;
     const auto lines = Lines(o.err);
     ASSERT_EQ(lines.size(), 1u) << o.err;
-    EXPECT_NE(lines[0].find("out of memory"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("out_of_memory: cannot allocate the problem"), std::string::npos)
+        << lines[0];
     // A script driving many sizes still gets its result line.
     const nlohmann::json j = LastJson(o);
     ASSERT_TRUE(j.is_object()) << o.out;
@@ -370,10 +505,18 @@ TEST(CliTest, SigtermCheckpointsAndExitsCleanly) {
   job.SignalRanks("TERM");
   const int status = job.Wait(60);
   EXPECT_EQ(status, 1) << job.Output();
-  const auto lines = Lines(job.Output());
-  ASSERT_FALSE(lines.empty());
-  const nlohmann::json j = nlohmann::json::parse(lines.back(), nullptr, false);
+  // Standard output and error are merged here: the JSON line, and the one line saying why.
+  nlohmann::json j;
+  for (const std::string& line : Lines(job.Output())) {
+    const nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+    if (parsed.is_object()) j = parsed;
+  }
+  ASSERT_TRUE(j.is_object()) << job.Output();
   EXPECT_EQ(j["reason"], "interrupted") << job.Output();
+  EXPECT_NE(job.Output().find("stopped without converging: interrupted: stop requested by SIGTERM "
+                              "on rank "),
+            std::string::npos)
+      << job.Output();
   // The state at the stop is saved and resumes to the uninterrupted answer.
   const Output resumed =
       RunCli("solve --problem rosenbrock --n 200000 --json --quiet --resume " + dir, 2);
@@ -392,14 +535,6 @@ Output WriteShortCheckpoint(const std::string& dir, const std::string& every) {
                 2);
 }
 
-// Exit 2 with exactly one line on standard error that mentions `needle`.
-void ExpectOneLineExitTwo(const Output& o, const std::string& needle) {
-  EXPECT_EQ(o.status, 2);
-  const auto lines = Lines(o.err);
-  ASSERT_EQ(lines.size(), 1u) << o.err;
-  EXPECT_NE(lines[0].find(needle), std::string::npos) << lines[0];
-}
-
 // The checkpoint is bound to its problem: another problem of the same size is refused.
 TEST(CliTest, CheckpointOfAnotherProblemIsOneLineAndExitTwo) {
   const std::string dir = TempPath("ckpt-other");
@@ -408,9 +543,10 @@ TEST(CliTest, CheckpointOfAnotherProblemIsOneLineAndExitTwo) {
   EXPECT_EQ(LastJson(first)["checkpoints"], 4);  // iterations 0, 2, 4 and the end (5)
   for (const char* other : {"powell", "quadratic"}) {
     SCOPED_TRACE(other);
-    ExpectOneLineExitTwo(
-        RunCli("solve --problem " + std::string(other) + " --n 1000 --quiet --resume " + dir, 2),
-        "problem=rosenbrock");
+    const Output o =
+        RunCli("solve --problem " + std::string(other) + " --n 1000 --resume " + dir, 2);
+    ExpectOneLineExitTwo(o, "problem=rosenbrock");
+    EXPECT_TRUE(o.out.empty()) << o.out;  // the error alone, no progress header
   }
   const Output same = RunCli("solve --problem rosenbrock --n 1000 --quiet --resume " + dir, 2);
   EXPECT_EQ(same.status, 0) << same.err;
