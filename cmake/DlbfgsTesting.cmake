@@ -36,7 +36,7 @@ function(dlbfgs_add_unit_test name)
   _dlbfgs_test_target(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE GTest::gtest_main)
   add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
+  set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 60)
 endfunction()
 
 # The MPI-aware GoogleTest main (tests/support/mpi_gtest_main.cpp), built once.
@@ -69,7 +69,8 @@ function(dlbfgs_add_mpi_test name)
     set_tests_properties(${name}.np${np} PROPERTIES
       PROCESSORS ${np}
       LABELS mpi
-      TIMEOUT 300
+      # Each program runs in seconds: a hang shows within a minute, not after five.
+      TIMEOUT 60
       ENVIRONMENT "${DLBFGS_MPI_TEST_ENVIRONMENT}")
   endforeach()
 endfunction()

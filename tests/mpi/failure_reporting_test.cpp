@@ -206,7 +206,7 @@ class RingHalo : public dlbfgs::Objective {
 
 TEST(FailureReportingTest, HaloObjectiveThatFailsBeforeItsExchangeDoesNotHang) {
   // A hang fails the test (SIGALRM) instead of blocking the suite.
-  alarm(60);
+  alarm(30);
   const Partition part = Partition::Uniform(MPI_COMM_WORLD, 20);
   for (int bad_call : {1, 3}) {
     const int bad = part.size() > 1 ? 1 : 0;
