@@ -1,8 +1,12 @@
 #include "dlbfgs/partition.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dlbfgs {
 
@@ -35,7 +39,39 @@ Partition Partition::Uniform(MPI_Comm comm, Eigen::Index n, Eigen::Index granula
                                 " is not a multiple of the granularity " +
                                 std::to_string(granularity));
   }
-  return Partition(comm, rank, size, n, granularity);
+  auto offsets = std::make_shared<std::vector<Eigen::Index>>(static_cast<std::size_t>(size) + 1);
+  for (int r = 0; r <= size; ++r) (*offsets)[r] = BlockOffset(n, size, granularity, r);
+  return Partition(comm, rank, size, granularity, std::move(offsets));
+}
+
+Partition Partition::FromLocalSizes(MPI_Comm comm, Eigen::Index local_size) {
+  int rank = 0;
+  int size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+
+  // Every rank learns every size before any rank throws, so that a bad size is an error on every
+  // rank alike (with the same message) instead of a hang in the caller's next collective.
+  const std::int64_t mine = local_size;
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(size));
+  MPI_Allgather(&mine, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, comm);
+
+  auto offsets = std::make_shared<std::vector<Eigen::Index>>(static_cast<std::size_t>(size) + 1);
+  (*offsets)[0] = 0;
+  for (int r = 0; r < size; ++r) {
+    const std::int64_t s = sizes[r];
+    if (s < 0) {
+      throw std::invalid_argument("Partition::FromLocalSizes: local_size must be >= 0, got " +
+                                  std::to_string(s) + " on rank " + std::to_string(r));
+    }
+    if (s > std::numeric_limits<Eigen::Index>::max() - (*offsets)[r]) {
+      throw std::invalid_argument(
+          "Partition::FromLocalSizes: the local sizes overflow Eigen::Index at rank " +
+          std::to_string(r));
+    }
+    (*offsets)[r + 1] = (*offsets)[r] + static_cast<Eigen::Index>(s);
+  }
+  return Partition(comm, rank, size, 1, std::move(offsets));
 }
 
 Eigen::Index Partition::BlockOffset(Eigen::Index n, int p, Eigen::Index granularity, int r) {
@@ -48,17 +84,14 @@ Eigen::Index Partition::BlockOffset(Eigen::Index n, int p, Eigen::Index granular
   return granularity * (rr * base + (rr < extra ? rr : extra));
 }
 
-Eigen::Index Partition::OffsetOf(int r) const { return BlockOffset(n_, size_, granularity_, r); }
+Eigen::Index Partition::OffsetOf(int r) const { return (*offsets_)[static_cast<std::size_t>(r)]; }
 
 int Partition::OwnerOf(Eigen::Index i) const {
-  const Eigen::Index unit = i / granularity_;
-  const Eigen::Index units = n_ / granularity_;
-  const Eigen::Index base = units / size_;
-  const Eigen::Index extra = units % size_;
-  // Ranks [0, extra) own base + 1 units each, the rest own base units each.
-  const Eigen::Index big = extra * (base + 1);
-  if (unit < big) return static_cast<int>(unit / (base + 1));
-  return static_cast<int>(extra + (unit - big) / base);
+  // The last r with offsets[r] <= i. A rank that owns nothing shares its offset with the next
+  // rank, so upper_bound steps past it; offsets[0] = 0 <= i < n = offsets[p] keeps r in [0, p).
+  const std::vector<Eigen::Index>& offsets = *offsets_;
+  const auto above = std::upper_bound(offsets.begin(), offsets.end(), i);
+  return static_cast<int>(above - offsets.begin()) - 1;
 }
 
 }  // namespace dlbfgs

@@ -3,6 +3,7 @@
 /// Umbrella header of dlbfgs, the distributed-memory L-BFGS solver.
 
 #include "dlbfgs/deferred_error.hpp"
+#include "dlbfgs/gradient_check.hpp"
 #include "dlbfgs/interrupt.hpp"
 #include "dlbfgs/minimize.hpp"
 #include "dlbfgs/objective.hpp"
