@@ -87,6 +87,11 @@ std::string CheckArgs(const SolveArgs& a, const ProblemInfo& info) {
   if (a.overwrite_checkpoint && a.options.checkpoint_dir.empty()) {
     return "--overwrite-checkpoint needs --checkpoint DIR";
   }
+  if (a.check_gradient &&
+      (!a.options.checkpoint_dir.empty() || !a.options.resume_dir.empty() || !a.trace.empty())) {
+    return "--check-gradient checks the starting point and solves nothing: it does not combine "
+           "with --checkpoint, --resume or --trace";
+  }
   if (a.options.existing_checkpoint == ExistingCheckpoint::kResume) {
     if (a.options.checkpoint_dir.empty()) return "--resume auto needs --checkpoint DIR";
     if (a.overwrite_checkpoint)
@@ -259,11 +264,53 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
                  "resume from the newest checkpoint in DIR; 'auto': from --checkpoint DIR when it "
                  "holds one, else start afresh (for requeued jobs)")
       ->type_name("DIR|auto");
+  sub.add_flag("--check-gradient", a.check_gradient,
+               "compare the gradient with central differences at the starting point and exit "
+               "(0: relative error <= 1e-5; use a small n such as 1000)");
   sub.add_flag("--overwrite-checkpoint", a.overwrite_checkpoint,
                "start afresh even if --checkpoint DIR holds a checkpoint, replacing it");
 }
 
 namespace {
+
+// Largest relative error of a gradient that passes `--check-gradient`. At n = 1000 a correct
+// gradient of every built-in problem agrees to 4e-7 or better (broyden-tridiagonal is the worst:
+// its g.v is small against f), and an entry off by 10% shows as 1e-3 or more. The rounding of f
+// grows with n, so the check is meant for small n.
+constexpr double kGradientCheckTolerance = 1e-5;
+
+// `solve --check-gradient`: the check at the starting point, reported like a run. Collective.
+int CheckProblemGradient(const SolveArgs& a, Problem& problem, const Partition& part,
+                         const Eigen::VectorXd& x, int ranks) {
+  const GradientCheckResult c = CheckGradient(problem, part, x);
+  const bool passed = c.completed && c.max_relative_error <= kGradientCheckTolerance;
+  if (WorldRank() == 0) {
+    if (!a.quiet) {
+      std::printf("gradient check of %s, n = %lld, %d rank(s): %s\n", a.problem.c_str(), a.n, ranks,
+                  c.message.c_str());
+    }
+    if (a.json) {
+      const nlohmann::json out = {{"solver", "dlbfgs"},
+                                  {"version", kVersion},
+                                  {"check", "gradient"},
+                                  {"problem", a.problem},
+                                  {"n", a.n},
+                                  {"ranks", ranks},
+                                  {"passed", passed},
+                                  {"tolerance", kGradientCheckTolerance},
+                                  {"max_relative_error", Number(c.max_relative_error)},
+                                  {"directions", c.directions},
+                                  {"evaluations", c.evaluations},
+                                  {"step", Number(c.step)},
+                                  {"message", c.message}};
+      std::printf("%s\n", out.dump().c_str());
+    }
+    std::fflush(stdout);
+  }
+  if (passed) return kConverged;
+  PrintLine("gradient check failed: ", c.message);
+  return kNotConverged;
+}
 
 // Minimize with progress lines, the trace and the stop-signal handlers. Collective.
 LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, Eigen::VectorXd& x,
@@ -359,6 +406,8 @@ int RunSolve(SolveArgs& a) {
       r.message = "cannot allocate the problem " + a.problem + " with n = " + std::to_string(a.n) +
                   " on " + std::to_string(ranks) + " rank(s)";
       r.f = r.grad_norm = std::numeric_limits<double>::quiet_NaN();
+    } else if (a.check_gradient) {
+      return CheckProblemGradient(a, *problem, part, x, ranks);
     } else {
       started = true;
       r = SolveProblem(a, *problem, part, x, a.trace.empty() ? nullptr : &trace, rank, ranks);

@@ -22,6 +22,7 @@ struct SolveArgs {
   double condition = 1e4;
   bool condition_given = false;  // --condition was on the command line
   bool overwrite_checkpoint = false;
+  bool check_gradient = false;  // check the gradient at the start point instead of solving
   int progress_every = 10;
   bool quiet = false;
   bool json = false;

@@ -344,6 +344,31 @@ TEST(CliTest, CheckpointDirectoryIsNeverSilentlyOverwritten) {
   std::filesystem::remove_all(dir);
 }
 
+// `solve --check-gradient` compares the gradient with central differences at the start point:
+// every built-in problem passes, at any rank count, and nothing is solved.
+TEST(CliTest, CheckGradientPassesOnEveryBuiltinProblem) {
+  for (const char* problem : {"rosenbrock", "powell", "broyden-tridiagonal", "trigonometric",
+                              "discrete-boundary-value", "quadratic"}) {
+    for (int ranks : {0, 3}) {
+      SCOPED_TRACE(std::string(problem) + " at " + std::to_string(ranks) + " ranks");
+      const Output o = RunCli(
+          "solve --problem " + std::string(problem) + " --n 1000 --check-gradient --json", ranks);
+      EXPECT_EQ(o.status, 0) << o.err;
+      const nlohmann::json j = LastJson(o);
+      ASSERT_TRUE(j.is_object()) << o.out;
+      EXPECT_EQ(j["check"], "gradient");
+      EXPECT_EQ(j["passed"], true);
+      EXPECT_LT(j["max_relative_error"].get<double>(), 1e-5);
+      EXPECT_EQ(j["tolerance"], 1e-5);
+      EXPECT_EQ(j["evaluations"], 7);  // x, then x +- h v along 3 directions
+      EXPECT_FALSE(j.contains("iterations"));
+    }
+  }
+  ExpectOneLineExitTwo(
+      RunCli("solve --problem rosenbrock --n 10 --check-gradient --checkpoint /tmp/x"),
+      "does not combine");
+}
+
 // A resumed run continues the trace: every iteration has exactly one row, in order.
 TEST(CliTest, TraceContinuesOnResume) {
   const std::string dir = TempPath("ckpt-trace");
