@@ -48,18 +48,19 @@ struct CheckpointState {
 
 /// Writes a checkpoint of `state` into dir/ckpt-<iteration>/ (one file per rank, then the
 /// manifest, then dir/LATEST, each through a temporary file, fsync and rename) and removes the
-/// checkpoint LATEST named before, and any other ckpt-* directory (partial ones left by a crash). Collective: two allreduce calls (agreement that every rank's
-/// file, then the manifest, is on disk). Returns "" on success or a message naming the failing
-/// rank and cause, identical on every rank.
+/// checkpoint LATEST named before, and any other ckpt-* directory (partial ones left by a crash).
+/// Collective: two allreduce calls (agreement that every rank's file, then the manifest, is on
+/// disk). Returns "" on success or a message naming the failing rank and cause, identical on every
+/// rank.
 std::string WriteCheckpoint(const std::string& dir, const Partition& part,
                             const LbfgsOptions& options, const CheckpointState& state,
                             Reducer& reducer);
 
 /// Loads the checkpoint named by dir/LATEST into `state`, re-partitioning the saved vectors when
 /// the number of ranks differs, then removes ckpt-* directories other than the one LATEST
-/// names (partial ones left by a crash; they are never read). Collective: two allreduce calls (errors, then a check that every
-/// rank read the same manifest). Returns "" or a message, identical on every rank; on failure
-/// `state` is unspecified.
+/// names (partial ones left by a crash; they are never read). Collective: two allreduce calls
+/// (errors, then a check that every rank read the same manifest). Returns "" or a message,
+/// identical on every rank; on failure `state` is unspecified.
 std::string ReadCheckpoint(const std::string& dir, const Partition& part,
                            const LbfgsOptions& options, const CheckpointState& state,
                            Reducer& reducer);
