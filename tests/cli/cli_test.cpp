@@ -17,71 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "cli_support.hpp"
+
 namespace {
 
-const std::string kExe = DLBFGS_EXE;
-const std::string kMpiexec = DLBFGS_MPIEXEC;
-
-struct Output {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("dlbfgs-cli-" + std::to_string(getpid()) + "-" + name))
-      .string();
-}
-
-// Runs `dlbfgs ARGS` with `ranks` processes (0: directly, without mpiexec), after the shell
-// commands `before` (e.g. a ulimit).
-Output RunCli(const std::string& args, int ranks = 0, int seconds = 120,
-              const std::string& before = "") {
-  const std::string out_path = TempPath("stdout"), err_path = TempPath("stderr");
-  std::string cmd = before + "timeout " + std::to_string(seconds) + " ";
-  // -q: Open MPI's own banner about a non-zero exit would add lines to standard error.
-  if (ranks > 0) cmd += kMpiexec + " -q -n " + std::to_string(ranks) + " ";
-  cmd += kExe + " " + args + " > " + out_path + " 2> " + err_path;
-  const int raw = std::system(cmd.c_str());
-  Output o;
-  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  o.out = ReadFile(out_path);
-  o.err = ReadFile(err_path);
-  std::filesystem::remove(out_path);
-  std::filesystem::remove(err_path);
-  return o;
-}
-
-nlohmann::json LastJson(const Output& o) {
-  const auto lines = Lines(o.out);
-  if (lines.empty()) return nullptr;
-  return nlohmann::json::parse(lines.back(), nullptr, /*allow_exceptions=*/false);
-}
-
-// Exit 2 with exactly one line on standard error that mentions `needle`.
-void ExpectOneLineExitTwo(const Output& o, const std::string& needle) {
-  EXPECT_EQ(o.status, 2);
-  const auto lines = Lines(o.err);
-  ASSERT_EQ(lines.size(), 1u) << o.err;
-  EXPECT_NE(lines[0].find(needle), std::string::npos) << lines[0];
-}
+using namespace dlbfgs_cli_test;  // NOLINT: the shared helpers of the CLI tests
 
 TEST(CliTest, SolveWritesTheJsonResultAsTheLastLine) {
   for (int ranks : {0, 2, 3}) {

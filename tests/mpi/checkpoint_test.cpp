@@ -19,6 +19,7 @@
 namespace {
 
 using dlbfgs::test_support::GatherToAll;
+using dlbfgs::test_support::TempDir;
 using dlbfgs::test_support::WorldRank;
 using dlbfgs::test_support::WorldSize;
 
@@ -26,29 +27,6 @@ using dlbfgs::LbfgsOptions;
 using dlbfgs::LbfgsResult;
 using dlbfgs::Partition;
 using dlbfgs::TerminationReason;
-
-// A fresh directory, the same path on every rank, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    char name[256] = {};
-    if (WorldRank() == 0) {
-      char templ[] = "/tmp/dlbfgs-ckpt-XXXXXX";
-      const char* made = mkdtemp(templ);
-      std::snprintf(name, sizeof(name), "%s", made ? made : "");
-    }
-    MPI_Bcast(name, sizeof(name), MPI_CHAR, 0, MPI_COMM_WORLD);
-    path_ = name;
-  }
-  ~TempDir() {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (WorldRank() == 0) std::filesystem::remove_all(path_);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Extended Rosenbrock written locally (pairs never straddle ranks with granularity 2): enough
 // curvature for a run of a few dozen iterations with a full history.

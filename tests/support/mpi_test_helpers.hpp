@@ -6,8 +6,12 @@
 #include <mpi.h>
 
 #include <Eigen/Core>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "dlbfgs/partition.hpp"
@@ -71,5 +75,31 @@ inline bool IdenticalOnAllRanks(double value, MPI_Comm comm = MPI_COMM_WORLD) {
   if (MaxOverRanks(value != value ? 1.0 : 0.0, comm) != 0.0) return false;
   return MaxOverRanks(value, comm) == MinOverRanks(value, comm);
 }
+
+/// A fresh directory under /tmp, the same path on every rank of MPI_COMM_WORLD (made on rank 0,
+/// broadcast), removed at the end. Collective (construction and destruction).
+class TempDir {
+ public:
+  TempDir() {
+    char name[256] = {};
+    if (WorldRank() == 0) {
+      char templ[] = "/tmp/dlbfgs-test-XXXXXX";
+      const char* made = mkdtemp(templ);
+      std::snprintf(name, sizeof(name), "%s", made ? made : "");
+    }
+    MPI_Bcast(name, sizeof(name), MPI_CHAR, 0, MPI_COMM_WORLD);
+    path_ = name;
+  }
+  ~TempDir() {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (WorldRank() == 0) std::filesystem::remove_all(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace dlbfgs::test_support
