@@ -528,4 +528,19 @@ TEST(CliTest, CorruptCheckpointIsOneLineAndExitTwo) {
   std::filesystem::remove_all(dir);
 }
 
+// One hex digit of f in the manifest still parses as a number: only its checksum tells.
+TEST(CliTest, ChangedManifestDigitIsOneLineAndExitTwo) {
+  const std::string dir = TempPath("ckpt-digit");
+  ASSERT_EQ(WriteShortCheckpoint(dir, "").status, 1);
+  const std::string manifest = dir + "/ckpt-00000005/manifest";
+  std::string text = ReadFile(manifest);
+  const std::size_t at = text.find("\nf 0x");
+  ASSERT_NE(at, std::string::npos) << text;
+  text[at + 6] = text[at + 6] == '1' ? '2' : '1';
+  std::ofstream(manifest, std::ios::trunc | std::ios::binary) << text;
+  ExpectOneLineExitTwo(RunCli("solve --problem rosenbrock --n 1000 --quiet --resume " + dir, 2),
+                       "manifest");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
