@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <vector>
 
 namespace {
 
@@ -137,6 +139,52 @@ TEST(MoreThuenteTest, ShrinksThroughNonFiniteValues) {
   EXPECT_LE(out.last.alpha, 2);
   EXPECT_LE(out.last.phi, 9 + 1e-4 * out.last.alpha * -6);
   EXPECT_LE(std::fabs(out.last.dphi), 0.9 * 6);
+}
+
+TEST(MoreThuenteTest, NeverTriesAgainAtOrBeyondANonFiniteStep) {
+  // phi = -a on its domain a <= 2: no step satisfies the curvature condition, so the search
+  // keeps extrapolating toward the edge. Once a step gave no finite value, no later step may
+  // reach it again (each such trial is a wasted objective evaluation).
+  std::vector<double> tried;
+  Phi phi([&tried](double a, double& f, double& g) {
+    tried.push_back(a);
+    f = a > 2 ? std::numeric_limits<double>::quiet_NaN() : -a;
+    g = -1;
+  });
+  for (double alpha0 : {0.5, 10.0, 1e3}) {
+    const PhiSample p0 = phi.At(0);
+    tried.clear();
+    const LbfgsOptions o = Options(LineSearchType::kMoreThuente, 1e-4, 0.9);
+    auto search = dlbfgs::internal::MakeLineSearch(o);
+    const auto out = search->Search(p0, alpha0, phi);
+    EXPECT_NE(out.status, LineSearchStatus::kSuccess);
+    double limit = std::numeric_limits<double>::infinity();
+    for (double a : tried) {
+      EXPECT_LT(a, limit) << "alpha0 " << alpha0 << ": stepped to " << a << " after " << limit
+                          << " was not finite";
+      if (a > 2) limit = std::min(limit, a);
+    }
+  }
+}
+
+TEST(MoreThuenteTest, EndsWithoutUsingTheBudgetWhenNoStepSatisfiesTheConditions) {
+  // A kink at a = 1 (slope -1 before, 1e-3 after): no step has |phi'| <= 1e-4 |phi'(0)|. The
+  // bracket must still shrink by a fixed factor every two trials (Moré & Thuente 1994, Section
+  // 4: bisection when it did not), so the search ends on rounding, far below 100 evaluations.
+  Phi phi([](double a, double& f, double& g) {
+    const double t = a - 1;
+    f = t < 0 ? -t : 100 * t * t * t + 1e-3 * t;
+    g = t < 0 ? -1 : 300 * t * t + 1e-3;
+  });
+  for (double alpha0 : {1e-3, 0.5, 10.0, 1e3}) {
+    LbfgsOptions o = Options(LineSearchType::kMoreThuente, 1e-4, 1e-4);
+    o.max_line_search_evaluations = 100;
+    auto search = dlbfgs::internal::MakeLineSearch(o);
+    const auto out = search->Search(phi.At(0), alpha0, phi);
+    EXPECT_EQ(out.status, LineSearchStatus::kNoProgress) << "alpha0 " << alpha0;
+    EXPECT_LT(out.evaluations, 90) << "alpha0 " << alpha0;
+    EXPECT_NEAR(out.last.alpha, 1, 1e-6) << "alpha0 " << alpha0;
+  }
 }
 
 TEST(MoreThuenteTest, StopsAtTheEvaluationBudget) {
