@@ -221,6 +221,7 @@ TEST(CheckpointTest, FullDiskOnOneRankKeepsThePreviousCheckpoint) {
   resume.max_iterations = 3;
   const RunOutput again = Solve(MPI_COMM_WORLD, resume);
   EXPECT_TRUE(again.result.resumed);
+  EXPECT_EQ(again.result.resumed_iterations, 3);  // the checkpoint before the failed write
   EXPECT_EQ(again.result.iterations, 3);
   EXPECT_EQ(again.result.reason, TerminationReason::kMaxIterations);
 }
