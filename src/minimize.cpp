@@ -202,8 +202,8 @@ class Solver final : public PhiFunction {
   double gram_scale_ = 0;  // fused: ||g|| ||d|| from the Gram, the scale of that check
   bool first_trial_ = false;
   bool check_failed_ = false;
-  bool non_finite_here_ =
-      false;  // this rank's f or gradient block was not finite at the last trial
+  // This rank's f or gradient block was not finite at the last trial.
+  bool non_finite_here_ = false;
   bool refresh_pending_ = false;
   int stop_votes_ = 0;          // this rank's pending stop request (callback)
   std::string callback_error_;  // this rank's callback threw: reported in the next evaluation
@@ -348,8 +348,9 @@ void Solver::StopOnRequest(int ranks) {
   const int rank = code / 128;
   const int signal = code % 128;
   std::string source = "RequestStop()";
-  if (signal != 0)
+  if (signal != 0) {
     source = SignalName(signal) ? SignalName(signal) : "signal " + std::to_string(signal);
+  }
   Stop(TerminationReason::kInterrupted,
        "stop requested by " + source + " on rank " + std::to_string(rank) +
            (ranks > 1 ? " (and " + std::to_string(ranks - 1) + " other rank(s))" : ""));
@@ -358,8 +359,9 @@ void Solver::StopOnRequest(int ranks) {
 std::string Solver::NonFiniteWhere(int ranks) {
   // Error path only: one more collective to name the lowest such rank.
   const int first = reducer_.MinInt(non_finite_here_ ? reducer_.rank() : reducer_.size());
-  if (ranks <= 0 || first >= reducer_.size())
+  if (ranks <= 0 || first >= reducer_.size()) {
     return " (every rank's share is finite: their sum is not)";
+  }
   return " on rank " + std::to_string(first) +
          (ranks > 1 ? " (and " + std::to_string(ranks - 1) + " other rank(s))" : "");
 }
