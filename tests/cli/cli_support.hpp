@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -52,7 +53,10 @@ inline std::string TempPath(const std::string& name) {
 // commands `before` (e.g. a ulimit).
 inline Output RunCli(const std::string& args, int ranks = 0, int seconds = 120,
                      const std::string& before = "") {
-  const std::string out_path = TempPath("stdout"), err_path = TempPath("stderr");
+  // Distinct files per call: tests may run several children at once.
+  static std::atomic<int> calls{0};
+  const std::string tag = std::to_string(calls++);
+  const std::string out_path = TempPath("stdout-" + tag), err_path = TempPath("stderr-" + tag);
   std::string cmd = before + "timeout " + std::to_string(seconds) + " ";
   // -q: Open MPI's own banner about a non-zero exit would add lines to standard error.
   if (ranks > 0) cmd += kMpiexec + " -q -n " + std::to_string(ranks) + " ";
