@@ -25,26 +25,13 @@ using dlbfgs::GradientCheckOptions;
 using dlbfgs::GradientCheckResult;
 using dlbfgs::Partition;
 using dlbfgs::Problem;
+using dlbfgs::test_support::ExpectSameOnAllRanks;
 using dlbfgs::test_support::WorldRank;
 using dlbfgs::test_support::WorldSize;
 using Eigen::Index;
 using Eigen::VectorXd;
 
 constexpr Index kN = 16;  // a multiple of every built-in problem's granularity
-
-// Every rank holds the same `v` (bitwise; NaN on every rank counts as the same).
-void ExpectSameOnAllRanks(double v, const char* what) {
-  int nan = std::isnan(v) ? 1 : 0;
-  MPI_Allreduce(MPI_IN_PLACE, &nan, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (nan > 0) {
-    EXPECT_EQ(nan, WorldSize()) << what << " is NaN on some ranks only";
-    return;
-  }
-  double lo = v, hi = v;
-  MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
-  MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  EXPECT_EQ(lo, hi) << what << " differs between ranks";
-}
 
 // Rank 0's `text` on every rank.
 std::string RootString(const std::string& text) {

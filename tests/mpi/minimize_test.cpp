@@ -14,6 +14,7 @@
 
 namespace {
 
+using dlbfgs::test_support::ExpectSameOnAllRanks;
 using dlbfgs::test_support::WorldRank;
 using dlbfgs::test_support::WorldSize;
 
@@ -66,20 +67,6 @@ double GlobalMaxAbs(const Eigen::VectorXd& v) {
   double m = v.size() ? v.cwiseAbs().maxCoeff() : 0.0;
   MPI_Allreduce(MPI_IN_PLACE, &m, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   return m;
-}
-
-// Every rank holds the same value of `v` (bitwise; NaN on every rank counts as the same).
-void ExpectSameOnAllRanks(double v, const char* what) {
-  int nan = std::isnan(v) ? 1 : 0;
-  MPI_Allreduce(MPI_IN_PLACE, &nan, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (nan > 0) {
-    EXPECT_EQ(nan, WorldSize()) << what << " is NaN on some ranks only";
-    return;
-  }
-  double lo = v, hi = v;
-  MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
-  MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  EXPECT_EQ(lo, hi) << what << " differs between ranks";
 }
 
 void ExpectSameOutcomeOnAllRanks(const LbfgsResult& r) {

@@ -3,9 +3,11 @@
 // Small helpers for the MPI tests. Namespace dlbfgs::test_support (not "testing", which would
 // hide GoogleTest's ::testing inside namespace dlbfgs).
 
+#include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -74,6 +76,21 @@ inline double MinOverRanks(double value, MPI_Comm comm = MPI_COMM_WORLD) {
 inline bool IdenticalOnAllRanks(double value, MPI_Comm comm = MPI_COMM_WORLD) {
   if (MaxOverRanks(value != value ? 1.0 : 0.0, comm) != 0.0) return false;
   return MaxOverRanks(value, comm) == MinOverRanks(value, comm);
+}
+
+/// Adds a GoogleTest failure unless every rank of MPI_COMM_WORLD holds the same `v` (bitwise;
+/// NaN on every rank counts as the same). Collective.
+inline void ExpectSameOnAllRanks(double v, const char* what) {
+  int nan = std::isnan(v) ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &nan, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (nan > 0) {
+    EXPECT_EQ(nan, WorldSize()) << what << " is NaN on some ranks only";
+    return;
+  }
+  double lo = v, hi = v;
+  MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(lo, hi) << what << " differs between ranks";
 }
 
 /// A fresh directory under /tmp, the same path on every rank of MPI_COMM_WORLD (made on rank 0,
