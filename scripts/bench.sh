@@ -27,18 +27,8 @@ Environment:
 USAGE
 }
 
-args=()
-for arg in "$@"; do
-  case "${arg}" in
-    -h|--help) usage; exit 0 ;;
-    -*) dlbfgs_log "bench.sh: unknown option '${arg}' (see --help)"; exit 2 ;;
-    *) args+=("${arg}") ;;
-  esac
-done
-if [ "${#args[@]}" -gt 3 ]; then
-  dlbfgs_log "bench.sh: at most 3 arguments, got ${#args[@]} (see --help)"
-  exit 2
-fi
+dlbfgs_positional bench.sh 3 "$@"
+args=("${dlbfgs_args[@]}")
 # Validated before anything is installed or built.
 n_large="$(dlbfgs_count N_LARGE "${args[0]-1e7}")" || exit 2
 ranks="$(dlbfgs_count RANKS "${args[1]-2}")" || exit 2

@@ -7,6 +7,9 @@
 #   dlbfgs_mpi_env      exports what Open MPI needs to run as root, oversubscribed, in containers
 #   dlbfgs_jobs         number of cores, for parallel builds
 #   dlbfgs_build DIR [CMAKE ARGS...]  configures (Release) and builds DIR with all cores
+#   dlbfgs_positional SCRIPT MAX ARGS...  sets the array dlbfgs_args to ARGS; -h/--help calls the
+#                       script's `usage` and exits 0; an option, or more than MAX arguments: one
+#                       line on stderr and exit 2
 #   dlbfgs_count NAME VALUE  prints VALUE as digits when it is a whole number in [1, 9e15]
 #                       (1e6 and 2.5e7 accepted, as by `dlbfgs solve --n`); else one line on
 #                       stderr and status 2
@@ -53,6 +56,23 @@ dlbfgs_build() {
   cmake -S "${DLBFGS_ROOT}" -B "${dir}" -DCMAKE_BUILD_TYPE=Release -DMPIEXEC_MAX_NUMPROCS=4 "$@"
   dlbfgs_log "building ${dir} with $(dlbfgs_jobs) jobs"
   cmake --build "${dir}" --parallel "$(dlbfgs_jobs)"
+}
+
+dlbfgs_positional() {
+  local script="$1" max="$2" arg
+  shift 2
+  dlbfgs_args=()
+  for arg in "$@"; do
+    case "${arg}" in
+      -h|--help) usage; exit 0 ;;
+      -*) dlbfgs_log "${script}: unknown option '${arg}' (see --help)"; exit 2 ;;
+      *) dlbfgs_args+=("${arg}") ;;
+    esac
+  done
+  if [ "${#dlbfgs_args[@]}" -gt "${max}" ]; then
+    dlbfgs_log "${script}: at most ${max} arguments, got ${#dlbfgs_args[@]} (see --help)"
+    exit 2
+  fi
 }
 
 dlbfgs_count() {

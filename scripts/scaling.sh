@@ -28,18 +28,8 @@ The plot needs matplotlib for /usr/bin/python3: scripts/setup.sh --with-plots.
 USAGE
 }
 
-args=()
-for arg in "$@"; do
-  case "${arg}" in
-    -h|--help) usage; exit 0 ;;
-    -*) dlbfgs_log "scaling.sh: unknown option '${arg}' (see --help)"; exit 2 ;;
-    *) args+=("${arg}") ;;
-  esac
-done
-if [ "${#args[@]}" -gt 3 ]; then
-  dlbfgs_log "scaling.sh: at most 3 arguments, got ${#args[@]} (see --help)"
-  exit 2
-fi
+dlbfgs_positional scaling.sh 3 "$@"
+args=("${dlbfgs_args[@]}")
 # Validated before anything is installed or built.
 n="$(dlbfgs_count N "${args[0]-2e7}")" || exit 2
 read -r -a words <<< "${args[1]-1 2}"
