@@ -139,41 +139,45 @@ void PrintSummary(const LbfgsResult& r, const double times[3]) {
   std::printf(", %.3f s\n", r.comm.allreduce_seconds);
 }
 
+// The fields every JSON result of `solve` starts with.
+nlohmann::json JsonHeader(const SolveArgs& a, int ranks) {
+  return {{"solver", "dlbfgs"},
+          {"version", kVersion},
+          {"problem", a.problem},
+          {"n", a.n},
+          {"ranks", ranks}};
+}
+
 void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double times[3]) {
-  const nlohmann::json out = {
-      {"solver", "dlbfgs"},
-      {"version", kVersion},
-      {"problem", a.problem},
-      {"n", a.n},
-      {"ranks", ranks},
-      {"history_size", a.options.history_size},
-      {"two_loop", ToString(a.options.two_loop)},
-      {"line_search", ToString(a.options.line_search)},
-      {"reason", ToString(r.reason)},
-      {"converged", r.Converged()},
-      {"message", r.message},
-      {"f", Number(r.f)},
-      {"grad_norm", Number(r.grad_norm)},
-      {"iterations", r.iterations},
-      {"evaluations", r.evaluations},
-      {"skipped_updates", r.skipped_updates},
-      {"history_resets", r.history_resets},
-      {"gram_refreshes", r.gram_refreshes},
-      {"checkpoints", r.checkpoints},
-      {"resumed", r.resumed},
-      {"seconds", Number(times[0])},
-      {"setup_seconds", Number(times[1])},
-      {"total_seconds", Number(times[2])},
-      {"allreduce_calls", r.comm.allreduce_calls},
-      {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
-      {"resumed_iterations", r.resumed_iterations},
-      {"resumed_evaluations", r.resumed_evaluations},
-      // Per evaluation of this run: after a resume, `evaluations` continues from the checkpoint
-      // while `allreduce_calls` counts this run.
-      {"allreduce_calls_per_evaluation",
-       Number(r.evaluations > r.resumed_evaluations
-                  ? double(r.comm.allreduce_calls) / (r.evaluations - r.resumed_evaluations)
-                  : NAN)}};
+  nlohmann::json out = JsonHeader(a, ranks);
+  out.update({{"history_size", a.options.history_size},
+              {"two_loop", ToString(a.options.two_loop)},
+              {"line_search", ToString(a.options.line_search)},
+              {"reason", ToString(r.reason)},
+              {"converged", r.Converged()},
+              {"message", r.message},
+              {"f", Number(r.f)},
+              {"grad_norm", Number(r.grad_norm)},
+              {"iterations", r.iterations},
+              {"evaluations", r.evaluations},
+              {"skipped_updates", r.skipped_updates},
+              {"history_resets", r.history_resets},
+              {"gram_refreshes", r.gram_refreshes},
+              {"checkpoints", r.checkpoints},
+              {"resumed", r.resumed},
+              {"seconds", Number(times[0])},
+              {"setup_seconds", Number(times[1])},
+              {"total_seconds", Number(times[2])},
+              {"allreduce_calls", r.comm.allreduce_calls},
+              {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
+              {"resumed_iterations", r.resumed_iterations},
+              {"resumed_evaluations", r.resumed_evaluations},
+              // Per evaluation of this run: after a resume, `evaluations` continues from the
+              // checkpoint while `allreduce_calls` counts this run.
+              {"allreduce_calls_per_evaluation",
+               Number(r.evaluations > r.resumed_evaluations
+                          ? double(r.comm.allreduce_calls) / (r.evaluations - r.resumed_evaluations)
+                          : NAN)}});
   std::printf("%s\n", out.dump().c_str());
 }
 
@@ -290,19 +294,15 @@ int CheckProblemGradient(const SolveArgs& a, Problem& problem, const Partition& 
                   c.message.c_str());
     }
     if (a.json) {
-      const nlohmann::json out = {{"solver", "dlbfgs"},
-                                  {"version", kVersion},
-                                  {"check", "gradient"},
-                                  {"problem", a.problem},
-                                  {"n", a.n},
-                                  {"ranks", ranks},
-                                  {"passed", passed},
-                                  {"tolerance", kGradientCheckTolerance},
-                                  {"max_relative_error", Number(c.max_relative_error)},
-                                  {"directions", c.directions},
-                                  {"evaluations", c.evaluations},
-                                  {"step", Number(c.step)},
-                                  {"message", c.message}};
+      nlohmann::json out = JsonHeader(a, ranks);
+      out.update({{"check", "gradient"},
+                  {"passed", passed},
+                  {"tolerance", kGradientCheckTolerance},
+                  {"max_relative_error", Number(c.max_relative_error)},
+                  {"directions", c.directions},
+                  {"evaluations", c.evaluations},
+                  {"step", Number(c.step)},
+                  {"message", c.message}});
       std::printf("%s\n", out.dump().c_str());
     }
     std::fflush(stdout);

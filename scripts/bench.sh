@@ -35,13 +35,7 @@ ranks="$(dlbfgs_count RANKS "${args[1]-2}")" || exit 2
 repeats="$(dlbfgs_count REPEATS "${args[2]-5}")" || exit 2
 
 dlbfgs_mpi_env
-bench="${DLBFGS_BENCH:-}"
-if [ -z "${bench}" ]; then
-  "${DLBFGS_ROOT}/scripts/setup.sh"
-  build_dir="${DLBFGS_BUILD_DIR:-${DLBFGS_ROOT}/build}"
-  dlbfgs_build "${build_dir}"
-  bench="${build_dir}/bench/dlbfgs-bench"
-fi
+bench="$(dlbfgs_find_bench)" || exit 1
 out="${DLBFGS_OUT:-${DLBFGS_ROOT}/bench-results}"
 mkdir -p "${out}"
 read -r -a flags <<< "$(dlbfgs_mpiexec_flags "${ranks}")"

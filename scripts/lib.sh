@@ -10,6 +10,8 @@
 #   dlbfgs_positional SCRIPT MAX ARGS...  sets the array dlbfgs_args to ARGS; -h/--help calls the
 #                       script's `usage` and exits 0; an option, or more than MAX arguments: one
 #                       line on stderr and exit 2
+#   dlbfgs_find_bench   prints $DLBFGS_BENCH, or installs what is missing, builds
+#                       (dlbfgs_build, output on stderr) and prints the build tree's dlbfgs-bench
 #   dlbfgs_count NAME VALUE  prints VALUE as digits when it is a whole number in [1, 9e15]
 #                       (1e6 and 2.5e7 accepted, as by `dlbfgs solve --n`); else one line on
 #                       stderr and status 2
@@ -73,6 +75,17 @@ dlbfgs_positional() {
     dlbfgs_log "${script}: at most ${max} arguments, got ${#dlbfgs_args[@]} (see --help)"
     exit 2
   fi
+}
+
+dlbfgs_find_bench() {
+  if [ -n "${DLBFGS_BENCH:-}" ]; then
+    echo "${DLBFGS_BENCH}"
+    return
+  fi
+  local build_dir="${DLBFGS_BUILD_DIR:-${DLBFGS_ROOT}/build}"
+  "${DLBFGS_ROOT}/scripts/setup.sh" >&2
+  dlbfgs_build "${build_dir}" >&2
+  echo "${build_dir}/bench/dlbfgs-bench"
 }
 
 dlbfgs_count() {

@@ -44,13 +44,7 @@ fi
 repeats="$(dlbfgs_count REPEATS "${args[2]-3}")" || exit 2
 
 dlbfgs_mpi_env
-bench="${DLBFGS_BENCH:-}"
-if [ -z "${bench}" ]; then
-  "${DLBFGS_ROOT}/scripts/setup.sh"
-  build_dir="${DLBFGS_BUILD_DIR:-${DLBFGS_ROOT}/build}"
-  dlbfgs_build "${build_dir}"
-  bench="${build_dir}/bench/dlbfgs-bench"
-fi
+bench="$(dlbfgs_find_bench)" || exit 1
 out="${DLBFGS_OUT:-${DLBFGS_ROOT}/bench-results}"
 mkdir -p "${out}"
 results="${out}/scaling-${n}.jsonl"

@@ -266,8 +266,6 @@ bool DecodeLabel(const std::string& token, std::string& label) {
   return true;
 }
 
-std::uint64_t Checksum(const char* data, std::size_t size) { return Fingerprint::Of(data, size); }
-
 }  // namespace
 
 std::uint64_t AlgorithmFingerprint(const LbfgsOptions& o) {
@@ -313,7 +311,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
     AppendDoubles(data, state.g.data(), state.g.size());
     AppendDoubles(data, h.S.data(), h.S.size());
     AppendDoubles(data, h.Y.data(), h.Y.size());
-    const std::uint64_t checksum = Checksum(data.data(), data.size());
+    const std::uint64_t checksum = Fingerprint::Of(data.data(), data.size());
     data.append(reinterpret_cast<const char*>(&checksum), sizeof(checksum));
     error = WriteFileAtomically(ckdir + "/" + RankFileName(part.rank()), data);
   }
@@ -396,7 +394,8 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     error = ReadText(ckdir + "/manifest", text);
     if (error.empty()) error = VerifyManifest(text, ckdir + "/manifest");
     if (error.empty()) error = ParseManifest(text, ckdir + "/manifest", manifest);
-    manifest_hash = Checksum(text.data(), text.size()) ^ Checksum(latest.data(), latest.size());
+    manifest_hash =
+        Fingerprint::Of(text.data(), text.size()) ^ Fingerprint::Of(latest.data(), latest.size());
   }
   if (error.empty()) {
     ManifestReader r(manifest, ckdir + "/manifest");
@@ -480,7 +479,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     }
     std::uint64_t stored = 0;
     std::memcpy(&stored, data.data() + data.size() - 8, 8);
-    if (stored != Checksum(data.data(), data.size() - 8)) {
+    if (stored != Fingerprint::Of(data.data(), data.size() - 8)) {
       error = path + " is corrupted (checksum mismatch)";
       break;
     }
