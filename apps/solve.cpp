@@ -120,6 +120,10 @@ void PrintSummary(const LbfgsResult& r, const double times[3]) {
   std::printf("\nreason: %s (%s)\n", ToString(r.reason), r.message.c_str());
   std::printf("f = %.15e, ||g|| = %.6e, %d iterations, %d evaluations", r.f, r.grad_norm,
               r.iterations, r.evaluations);
+  if (r.nonzeros >= 0) {
+    std::printf("\nL1: optimality (||pseudo-gradient||) = %.6e, ||x||_1 = %.6e, %lld non-zeros",
+                r.optimality, r.l1_norm, r.nonzeros);
+  }
   if (r.resumed) {
     std::printf(" (%d and %d in this run)", r.iterations - r.resumed_iterations,
                 r.evaluations - r.resumed_evaluations);
@@ -152,12 +156,18 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
   nlohmann::json out = JsonHeader(a, ranks);
   out.update({{"history_size", a.options.history_size},
               {"two_loop", ToString(a.options.two_loop)},
-              {"line_search", ToString(a.options.line_search)},
+              {"line_search",
+               r.line_search.empty() ? ToString(a.options.line_search) : r.line_search.c_str()},
+              {"l1", a.options.l1_weight},
               {"reason", ToString(r.reason)},
               {"converged", r.Converged()},
               {"message", r.message},
               {"f", Number(r.f)},
               {"grad_norm", Number(r.grad_norm)},
+              {"optimality", Number(r.optimality)},
+              {"l1_norm", r.nonzeros >= 0 ? Number(r.l1_norm) : nlohmann::json()},
+              {"l1_penalty", r.nonzeros >= 0 ? Number(r.l1_penalty) : nlohmann::json()},
+              {"nonzeros", r.nonzeros >= 0 ? nlohmann::json(r.nonzeros) : nlohmann::json()},
               {"iterations", r.iterations},
               {"evaluations", r.evaluations},
               {"skipped_updates", r.skipped_updates},
@@ -211,10 +221,15 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
       ->required()
       ->type_name("N")
       ->transform(WholeNumber(1, 9e15));
-  sub.add_option("--history", o.history_size, "history size m")
+  sub.add_option("--history", o.history_size,
+                 "history size m (0: steepest descent, a baseline for comparisons)")
       ->type_name("M")
-      ->transform(WholeNumber(1, 1000))
+      ->transform(WholeNumber(0, 1000))
       ->capture_default_str();
+  sub.add_option("--l1", o.l1_weight,
+                 "minimise f + L1 * ||x||_1 with OWL-QN (Armijo backtracking; 0: plain L-BFGS)")
+      ->type_name("L1")
+      ->check(kNonNegative);
   sub.add_option("--grad-tol", o.grad_tol, "stop when ||g|| <= this")
       ->type_name("G")
       ->check(kNonNegative)
@@ -405,7 +420,7 @@ int RunSolve(SolveArgs& a) {
       r.reason = TerminationReason::kOutOfMemory;
       r.message = "cannot allocate the problem " + a.problem + " with n = " + std::to_string(a.n) +
                   " on " + std::to_string(ranks) + " rank(s)";
-      r.f = r.grad_norm = std::numeric_limits<double>::quiet_NaN();
+      r.f = r.grad_norm = r.optimality = std::numeric_limits<double>::quiet_NaN();
     } else if (a.check_gradient) {
       return CheckProblemGradient(a, *problem, part, x, ranks);
     } else {

@@ -231,8 +231,10 @@ Driver::Step Driver::SearchAndStep() {
   evaluator_.BeginSearch();
   const LineSearchOutcome ls = line_search_->Search({0, state_.f, gtd_, false}, alpha0, evaluator_);
   if (ls.status == LineSearchStatus::kAborted) return Step::kEnded;
-  // With an L1 term, a projected direction that is zero leaves x where it is: not a step.
-  const bool moved = !HasL1(options_) || evaluator_.geometry_block()[kDirectionSq] > 0;
+  // With an L1 term, a projected step that leaves x where it is (a zero direction, or steps below
+  // the resolution of x) satisfies the Armijo test with equality: it is not progress
+  // (rust-lbfgs #13).
+  const bool moved = !HasL1(options_) || evaluator_.geometry_block()[kMovedSq] > 0;
   if (ls.status != LineSearchStatus::kSuccess || !moved) return SearchFailed(ls);
   // x_t, g_t and the payload belong to the last evaluation: it must be the accepted one.
   DLBFGS_ASSERT(ls.last.alpha == evaluator_.trial_alpha(),
@@ -272,9 +274,15 @@ Driver::Step Driver::SearchFailed(const LineSearchOutcome& ls) {
               Format("f or the gradient is not finite at every trial step, down to alpha = %.3e",
                      ls.last.alpha) +
                   evaluator_.NonFiniteWhere());
-  } else if (ls.status == LineSearchStatus::kSuccess) {
+  } else if (ls.status == LineSearchStatus::kSuccess && ls.evaluations == 1) {
     end_.Stop(TerminationReason::kNoDescentDirection,
-              "the orthant-projected steepest-descent direction is zero: no coordinate can move");
+              "the orthant-projected steepest-descent step leaves every coordinate where it is "
+              "(no coordinate can move at the resolution of x)");
+  } else if (ls.status == LineSearchStatus::kSuccess) {
+    end_.Stop(TerminationReason::kLineSearchFailed,
+              Format("no step along the projected steepest descent decreases F by more than its "
+                     "rounding (%g evaluations): grad_tol is below what F's precision resolves",
+                     ls.evaluations));
   } else {
     end_.Stop(TerminationReason::kLineSearchFailed,
               Format("no acceptable step along steepest descent after %g evaluations (last alpha "

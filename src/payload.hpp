@@ -51,7 +51,7 @@ enum OrthantSlot : int {
   kL1Norm,        ///< ||x_t||_1
   kNonzeros,      ///< number of non-zero x_t,i
   kSmoothGradSq,  ///< g_t'g_t, the smooth gradient's squared norm
-  kDirectionSq,   ///< d'd of the projected direction (zero: no direction left)
+  kMovedSq,       ///< (x_t - x)'(x_t - x): zero when no coordinate moved
   kOrthantSize,
 };
 

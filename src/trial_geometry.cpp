@@ -54,7 +54,7 @@ class OrthantGeometry final : public TrialGeometry {
   // not from d (breeze #247).
   void FormTrial(const Eigen::VectorXd& x, const Eigen::VectorXd& v, const Eigen::VectorXd& d,
                  double alpha, Eigen::VectorXd& xt, double* block) override {
-    double penalty = 0, model = 0, l1 = 0, nonzeros = 0, dd = 0;
+    double penalty = 0, model = 0, l1 = 0, nonzeros = 0, moved = 0;
     for (Eigen::Index i = 0; i < x.size(); ++i) {
       double t = x[i] + alpha * d[i];
       if (lambda_[i] > 0) {
@@ -66,13 +66,13 @@ class OrthantGeometry final : public TrialGeometry {
       model += v[i] * (t - x[i]);
       l1 += std::fabs(t);
       nonzeros += t != 0 ? 1 : 0;
-      dd += d[i] * d[i];
+      moved += (t - x[i]) * (t - x[i]);
     }
     block[kPenalty] = penalty;
     block[kModel] = model;
     block[kL1Norm] = l1;
     block[kNonzeros] = nonzeros;
-    block[kDirectionSq] = dd;
+    block[kMovedSq] = moved;
   }
 
   const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
