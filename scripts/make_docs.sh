@@ -137,8 +137,10 @@ page="${docs}/results.md"
     "\`${launcher}\`. Load average (1, 5, 15 min) before: ${load_before}; after: ${load_after}."
   echo "Rank counts above ${cores} are oversubscribed (more ranks than cores, ranks unbound):"
   echo "they are marked in the CSVs (\`oversubscribed\`) and drawn as hollow rings, and their"
-  echo "times measure the time sharing of cores, not the solver. A load average well above 0"
-  echo "means other jobs shared the machine: those timings are noisy; rerun on a quiet machine."
+  echo "times measure the time sharing of cores, not the solver; so does their triad (the ranks'"
+  echo "timed sections need not overlap), so their bound fraction means little. A load average"
+  echo "well above 0 means other jobs shared the machine: those timings are noisy; rerun on a"
+  echo "quiet machine."
   echo
   echo "## Convergence"
   echo
