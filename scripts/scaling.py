@@ -114,6 +114,18 @@ def default_cores():
     return len(os.sched_getaffinity(0))
 
 
+def join_flag_values(argv):
+    """`--launcher-flags "--cpu-bind=cores"` as `--launcher-flags=--cpu-bind=cores`: argparse
+    would take a value that starts with - for an option of its own."""
+    joined = []
+    words = iter(argv)
+    for word in words:
+        if word in ("--launcher-flags", "--solver-flags"):
+            word += "=" + next(words, "")
+        joined.append(word)
+    return joined
+
+
 def parse_args(argv):
     p = OneLineParser(
         prog="scaling.py", description=__doc__.split("\n\n")[0],
@@ -158,7 +170,7 @@ def parse_args(argv):
     p.add_argument("--name", help="file name stem (default scaling-MODE-WORKLOAD-PROBLEM)")
     p.add_argument("--plot", metavar="CSV",
                    help="only redraw the summary and plots of an existing CSV of this script")
-    args = p.parse_args(argv)
+    args = p.parse_args(join_flag_values(argv))
     for option in ("launcher_flags", "solver_flags"):
         try:
             shlex.split(getattr(args, option))
@@ -189,9 +201,8 @@ def run_json(command, what):
     proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     if proc.returncode == 2:
-        raise Failure("%s refused its input: %s (%s)"
-                      % (what, proc.stderr.strip().splitlines()[-1:] or ["no message"],
-                         shlex.join(command)), 2)
+        message = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise Failure("%s refused its input: %s (%s)" % (what, message, shlex.join(command)), 2)
     try:
         result = json.loads(lines[-1])
     except (IndexError, ValueError):
@@ -246,7 +257,7 @@ def generate_data(args, rows):
 def bound_bytes(args, n):
     """Bytes an iteration must stream at least, as dlbfgs-bench counts them: 8(4m+7)n for the
     solver's vectors. Train's data traffic is left out (it depends on `train`'s data layout), so
-    its bound fraction is an upper estimate of the solver's share only."""
+    its bound fraction counts the solver's vectors only: a lower estimate."""
     return 8.0 * (4 * args.history + 7) * n
 
 

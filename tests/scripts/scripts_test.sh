@@ -188,11 +188,12 @@ assert j['allreduce_latency_seconds'] > 0, j"
     done
     ;;
   scaling_py_bad_arguments)
+    # shellcheck disable=SC2089  # the quote in --launcher-flags is meant literally
     for args in "--ranks 0" "--ranks 1,x" "--sizes 2.5" "--sizes ," "--repeats 0" \
                 "--two-loop fused,bogus" "--launcher aprun" "--mode sideways" "--history -1" \
                 "--bogus" "--launcher srun --launcher-flags=--bind-to=core" \
                 "--launcher-flags=-x\"y" "--dlbfgs ${tmp}/missing" "--plot ${tmp}/missing.csv"; do
-      # shellcheck disable=SC2086
+      # shellcheck disable=SC2086,SC2090
       run "${scripts}/scaling.py" --bench "${DLBFGS_BENCH}" --dlbfgs "${DLBFGS_PROGRAM}" \
         --output-dir "${tmp}/results" ${args}
       [ "${rc}" -eq 2 ] || fail "scaling.py ${args} exited ${rc}, expected 2"
@@ -271,6 +272,37 @@ assert abs(float(two['efficiency']) - eff) <= 1e-12 * eff, ('strong efficiency',
     [ "$(grep -c 'plots skipped: .* has no matplotlib' "${tmp}/err")" -eq 1 ] ||
       fail "not one line saying the plots were skipped"
     ! ls "${stem}"-*.png > /dev/null 2>&1 || fail "wrote a PNG without matplotlib"
+    ;;
+  scaling_py_srun_launcher)
+    # A stand-in srun on PATH (records its arguments, runs the ranks with mpiexec); inside a
+    # Slurm job of one task (SLURM_NTASKS=1) 2 ranks are oversubscribed.
+    mkdir -p "${tmp}/bin"
+    cat > "${tmp}/bin/srun" <<EOF
+#!/bin/sh
+echo "\$*" >> "${tmp}/srun-calls"
+n=1
+while [ \$# -gt 0 ]; do
+  case "\$1" in
+    --ntasks=*) n="\${1#--ntasks=}"; shift ;;
+    --*) shift ;;
+    *) break ;;
+  esac
+done
+exec "${DLBFGS_MPIEXEC}" -n "\${n}" "\$@"
+EOF
+    chmod +x "${tmp}/bin/srun"
+    PATH="${tmp}/bin:${PATH}" SLURM_NTASKS=1 scaling --launcher srun \
+      --launcher-flags "--cpu-bind=cores" --sizes 1e3 --ranks 2 --repeats 1
+    [ "${rc}" -eq 0 ] || fail "scaling.py --launcher srun exited ${rc}"
+    check_csv "${tmp}/results/scaling-strong-solve-rosenbrock.csv" "
+assert len(rows) == 1, len(rows)
+r = rows[0]
+assert r['launcher'] == 'srun' and r['cores'] == '1' and r['oversubscribed'] == '1', r
+assert r['command'].startswith('srun --ntasks=2 --cpu-bind=cores '), r['command']"
+    # The solve and the triads before and after it, all through srun with the flags.
+    [ "$(grep -c '^--ntasks=2 --cpu-bind=cores ' "${tmp}/srun-calls")" -eq 3 ] ||
+      fail "expected 3 srun calls (triad, solve, triad)"
+    [ "$(grep -c -- '--triad-only' "${tmp}/srun-calls")" -eq 2 ] || fail "expected 2 triads"
     ;;
   scaling_py_train_workload)
     # Until the program has `train`, the workload is skipped in one line; then it must run.
