@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs what dlbfgs needs to build and test on Debian/Ubuntu; installs only what is missing,
-# so a second run does nothing. Usage: scripts/setup.sh [--with-plots]
+# so a second run does nothing. Usage: scripts/setup.sh. Debian's python3 with numpy and
+# matplotlib is part of it: scripts/scaling.py and scripts/plot_trace.py use them, and so do their
+# smoke tests in the suite. --with-plots (what installed them before) is still accepted.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(cmake g++ make libopenmpi-dev openmpi-bin libeigen3-dev libgtest-dev libcli11-dev
-          nlohmann-json3-dev procps)
+          nlohmann-json3-dev procps python3 python3-numpy python3-matplotlib)
 for arg in "$@"; do
   case "${arg}" in
-    --with-plots) packages+=(python3 python3-matplotlib) ;;
-    -h|--help) echo "usage: $0 [--with-plots]"; exit 0 ;;
+    --with-plots) ;;  # the plotting packages are always installed now
+    -h|--help) echo "usage: $0"; exit 0 ;;
     *) dlbfgs_log "unknown argument: ${arg}"; exit 2 ;;
   esac
 done
