@@ -163,7 +163,7 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
       {"solve --problem rosenbrock --n 10 --histroy 5", "did you mean --history?"},
       {"solve --problem rosenbrock --n 10 7", "unexpected argument(s): 7"},
       {"solve --problem rosenbrock --problem powell --n 8", "--problem: given 2 times"},
-      {"solve --problem rosenbrock --n 10 --history 1e4", "whole number in [0, 1000]"},
+      {"solve --problem rosenbrock --n 10 --history 1e4", "must be in [0, 1000], got 10000"},
       {"solve --problem rosenbrock --n 10 --condition 10", "quadratic problem only"},
       {"solve --problem rosenbrock --n 10 --resume auto", "--resume auto needs --checkpoint"},
       {"solve --problem rosenbrock --n 10 --overwrite-checkpoint", "needs --checkpoint"},
