@@ -74,3 +74,25 @@ function(dlbfgs_add_mpi_test name)
       ENVIRONMENT "${DLBFGS_MPI_TEST_ENVIRONMENT}")
   endforeach()
 endfunction()
+
+# dlbfgs_add_python_mpi_test(NAME SCRIPT [ARGS...]): a Python test script run by the module's
+# interpreter under mpiexec, registered as NAME.np1 ... NAME.np4 (labels mpi and python,
+# PROCESSORS N) with the build tree's package on PYTHONPATH. The script's exit status is the
+# maximum over ranks (python/tests/mpi_unittest.py).
+function(dlbfgs_add_python_mpi_test name script)
+  foreach(np IN LISTS DLBFGS_MPI_TEST_RANKS)
+    if(np GREATER MPIEXEC_MAX_NUMPROCS)
+      message(FATAL_ERROR
+        "MPI test ${name} needs ${np} ranks but MPIEXEC_MAX_NUMPROCS is ${MPIEXEC_MAX_NUMPROCS}; "
+        "configure with -DMPIEXEC_MAX_NUMPROCS=4 (ranks beyond the cores are oversubscribed)")
+    endif()
+    add_test(NAME ${name}.np${np}
+             COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} ${MPIEXEC_PREFLAGS}
+                     ${Python_EXECUTABLE} ${script} ${ARGN} ${MPIEXEC_POSTFLAGS})
+    set_tests_properties(${name}.np${np} PROPERTIES
+      PROCESSORS ${np}
+      LABELS "mpi;python"
+      TIMEOUT 120
+      ENVIRONMENT "${DLBFGS_MPI_TEST_ENVIRONMENT};PYTHONPATH=${DLBFGS_PYTHON_BUILD_DIR};PYTHONDONTWRITEBYTECODE=1")
+  endforeach()
+endfunction()
