@@ -1,7 +1,8 @@
 # Test helpers of dlbfgs. Tests link dlbfgs::dlbfgs exactly as outside users do; they also see
 # src/ so that white-box tests can include private headers (namespace dlbfgs::internal).
 
-include_guard(GLOBAL)
+# DIRECTORY, not GLOBAL: python/tests (a sibling of tests/) needs the variables below too.
+include_guard(DIRECTORY)
 
 # The repository root, captured here: inside the functions CMAKE_CURRENT_LIST_DIR is the caller's.
 get_filename_component(DLBFGS_TESTING_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
