@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Installs what dlbfgs needs to build and test on Debian/Ubuntu; installs only what is missing,
-# so a second run does nothing. Usage: scripts/setup.sh [--with-plots]
+# so a second run does nothing. Usage: scripts/setup.sh [--with-plots] [--with-torch]
+# The Python module and its tests need Debian's python3 packages (always installed); PyTorch, for
+# python/examples/torch_mlp.py only, is large and installed only with --with-torch.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(cmake g++ make libopenmpi-dev openmpi-bin libeigen3-dev libgtest-dev libcli11-dev
-          nlohmann-json3-dev procps)
+          nlohmann-json3-dev procps
+          python3-dev python3-numpy python3-mpi4py pybind11-dev python3-sklearn)
 for arg in "$@"; do
   case "${arg}" in
     --with-plots) packages+=(python3 python3-matplotlib) ;;
-    -h|--help) echo "usage: $0 [--with-plots]"; exit 0 ;;
+    --with-torch) packages+=(python3-torch) ;;
+    -h|--help) echo "usage: $0 [--with-plots] [--with-torch]"; exit 0 ;;
     *) dlbfgs_log "unknown argument: ${arg}"; exit 2 ;;
   esac
 done
