@@ -418,6 +418,13 @@ py::dict MinimizePartitioned(py::object fun, py::handle x0, const PyPartition& p
   if (!is_problem && !PyCallable_Check(fun.ptr())) {
     error.Set(InputError::kType, "fun must be callable or a dlbfgs.Problem, got " + TypeName(fun));
   }
+  if (is_problem) {
+    const Partition& own = fun.cast<PyProblem&>().partition.cast<PyPartition&>().part;
+    if (own.global_size() != part.global_size() || own.offset() != part.offset() ||
+        own.local_size() != part.local_size()) {
+      error.Set(InputError::kValue, "fun is a dlbfgs.Problem built on another partition");
+    }
+  }
   py::array_t<double> x = ConvertStart(x0, part.local_size(), "x0_local", error);
   Run run(callback, kwargs, error);
   Agree(part.comm(), error);

@@ -100,6 +100,17 @@ class OptionsTest(MpiTestCase):
             with self.assertRaisesRegex(ValueError, "history_size differs between ranks"):
                 dlbfgs.minimize(quadratic, x0, part, history_size=5 + (self.comm.rank == last))
 
+    def test_ranks_that_own_nothing_take_part(self):
+        part = dlbfgs.Partition(self.comm, 3)  # at 4 ranks, rank 3 owns no entry
+        res = dlbfgs.minimize(quadratic, np.zeros(part.local_size), part)
+        self.assertTrue(res.success, res.message)
+        self.assertEqual(res.x.shape, (part.local_size,))
+        np.testing.assert_allclose(res.x, 3.0, atol=1e-6)
+        self.assertSameOnAllRanks((res.fun, res.nfev), "result")
+        other = dlbfgs.Problem("rosenbrock", dlbfgs.Partition(self.comm, 4, granularity=2))
+        with self.assertRaisesRegex(ValueError, "built on another partition"):
+            dlbfgs.minimize(other, np.zeros(part.local_size), part)
+
     def test_result_has_scipy_and_dlbfgs_fields(self):
         part = dlbfgs.Partition(self.comm, 9)
         res = dlbfgs.minimize(quadratic, np.zeros(part.local_size), part)
