@@ -5,9 +5,10 @@
 Both run the same solver on the extended Rosenbrock function from its standard start, for a
 fixed number of iterations (grad_tol = 0): "cpp" is the built-in C++ problem (dlbfgs.Problem, no
 Python in the loop); "numpy" is python/examples/rosenbrock.py's NumPy twin with the gradient
-written in place; "numpy-return" returns a new gradient array (one copy into the solver). The
-runs are bitwise the same, so they make the same iterations. Runs are interleaved (cpp, numpy,
-numpy-return, cpp, ...) so that a change in the machine's load hits every variant alike; the
+written in place; "numpy-return" returns a new gradient array (one copy into the solver);
+"numpy-buffered" works in place in preallocated arrays (no temporaries). The runs are bitwise
+the same, so they make the same iterations. Runs are interleaved (cpp, numpy, numpy-return,
+numpy-buffered, cpp, ...) so that a change in the machine's load hits every variant alike; the
 time of a run is its slowest rank's. Prints one line per variant (median seconds per iteration,
 the objective's share), the ratios, the Python layer's own fixed cost per evaluation (the same
 comparison at 2 entries per rank, where the arithmetic costs nothing), then one JSON line.
@@ -21,7 +22,7 @@ import sys
 from mpi4py import MPI
 
 import dlbfgs
-from rosenbrock import rosenbrock, rosenbrock_inplace, starting_point
+from rosenbrock import RosenbrockBuffered, rosenbrock, rosenbrock_inplace, starting_point
 
 
 def main():
@@ -32,7 +33,8 @@ def main():
     part = dlbfgs.Partition(comm, n, granularity=2)
     problem = dlbfgs.Problem("rosenbrock", part)
     variants = {"cpp": (problem, False), "numpy": (rosenbrock_inplace, True),
-                "numpy-return": (rosenbrock, False)}
+                "numpy-return": (rosenbrock, False),
+                "numpy-buffered": (RosenbrockBuffered(part.local_size), True)}
     per_iteration = {k: [] for k in variants}
     objective = {k: [] for k in variants}
     load_before = os.getloadavg()

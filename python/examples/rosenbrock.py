@@ -40,6 +40,31 @@ def rosenbrock_inplace(x, g):
     return float(np.cumsum(terms)[-1]) if terms.size else 0.0
 
 
+class RosenbrockBuffered:
+    """The same again, in place and with its work arrays allocated once: no temporaries, so
+    fewer passes over memory (what a tuned NumPy objective looks like). Same bits."""
+
+    def __init__(self, local_size):
+        self.a, self.b, self.c = (np.empty(local_size // 2) for _ in range(3))
+
+    def __call__(self, x, g):
+        a, b, c = self.a, self.b, self.c
+        x1 = x[0::2]
+        x2 = x[1::2]
+        np.multiply(x1, x1, out=a)
+        t = np.subtract(x2, a, out=a)         # t = x2 - x1 * x1
+        u = np.subtract(1.0, x1, out=b)       # u = 1 - x1
+        np.multiply(t, 200, out=g[1::2])      # g2 = 200 t
+        np.multiply(x1, -400, out=c)
+        c *= t
+        np.subtract(c, np.multiply(u, 2, out=g[0::2]), out=g[0::2])  # g1 = -400 x1 t - 2 u
+        np.multiply(t, 100, out=c)
+        c *= t
+        u *= u
+        c += u                                 # 100 t t + u u
+        return float(np.cumsum(c, out=c)[-1]) if c.size else 0.0
+
+
 def starting_point(part):
     """(-1.2, 1, -1.2, 1, ...) on this rank's block (its offset is even)."""
     x = np.ones(part.local_size)

@@ -5,8 +5,8 @@
 
 The trace of the C++ program (every iteration's f, ||g||, step and evaluation count, written with
 17 significant digits, so exactly) must equal what dlbfgs.minimize reports to its callback, on
-every rank, for the built-in C++ problem and for the identical NumPy objective (returned and
-in-place gradients), and the three runs must return the same x bit for bit."""
+every rank, for the built-in C++ problem and for the identical NumPy objective (returned,
+in-place and buffered in-place gradients), and the three runs must return the same x bit for bit."""
 
 import csv
 import sys
@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from mpi_unittest import MpiTestCase, main
-from rosenbrock import rosenbrock, rosenbrock_inplace
+from rosenbrock import RosenbrockBuffered, rosenbrock, rosenbrock_inplace
 
 import dlbfgs
 
@@ -43,12 +43,14 @@ class BitwiseTest(MpiTestCase):
         builtin, rows_builtin = run(dlbfgs.Problem("rosenbrock", part), part)
         numpy_res, rows_numpy = run(rosenbrock, part)
         inplace_res, rows_inplace = run(rosenbrock_inplace, part, inplace=True)
+        buffered_res, rows_buffered = run(RosenbrockBuffered(part.local_size), part, inplace=True)
         self.assertGreater(len(cpp), 20)
         self.assertEqual(rows_builtin, cpp)
         self.assertEqual(rows_numpy, cpp)
         self.assertEqual(rows_inplace, cpp)
+        self.assertEqual(rows_buffered, cpp)
         self.assertTrue(builtin.success, builtin.message)
-        for other in (numpy_res, inplace_res):
+        for other in (numpy_res, inplace_res, buffered_res):
             self.assertEqual(other.x.tobytes(), builtin.x.tobytes())
             self.assertEqual(other.jac.tobytes(), builtin.jac.tobytes())
             self.assertEqual((other.fun, other.nit, other.nfev, other.message),
