@@ -299,6 +299,9 @@ struct CallbackState {
 };
 
 CallbackResult RunCallback(CallbackState& s, const IterationSummary& summary) {
+  // Python's signal handlers run here too, so that Ctrl-C stops a dlbfgs.Problem (no Python in
+  // the loop) at the next iteration.
+  s.caller->CheckSignals();
   std::memcpy(s.jac.mutable_data(), summary.g_local,
               static_cast<std::size_t>(summary.local_size) * sizeof(double));
   if (s.user.is_none()) return CallbackResult::kContinue;

@@ -120,6 +120,24 @@ class InterruptTest(MpiTestCase):
         again = dlbfgs.minimize(rosenbrock, starting_point(part), part)
         self.assertTrue(again.success, again.message)
 
+    def test_sigint_during_a_cpp_only_run_stops_it(self):
+        # A dlbfgs.Problem runs no Python code; the signal arrives while C++ runs, and Python's
+        # handler (here the SIGINT one, on a timer signal) runs at the next iteration.
+        part = dlbfgs.Partition(self.comm, 200_000)
+        problem = dlbfgs.Problem("quadratic", part, condition=1e8)  # minutes to converge
+        previous = signal.signal(signal.SIGALRM, signal.default_int_handler)
+        try:
+            if self.comm.rank == 0:
+                signal.setitimer(signal.ITIMER_REAL, 0.2)
+            res = dlbfgs.minimize(problem, problem.starting_point(), part, grad_tol=0.0,
+                                  max_iterations=20_000)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        self.assertEqual(res.reason, "interrupted")
+        self.assertLess(res.nit, 20_000)
+        self.assertSameOnAllRanks((res.message, res.nit), "outcome")
+
 
 if __name__ == "__main__":
     main()
