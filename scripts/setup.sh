@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Installs what dlbfgs needs to build and test on Debian/Ubuntu; installs only what is missing,
-# so a second run does nothing. Usage: scripts/setup.sh. Debian's python3 with numpy and
-# matplotlib is part of it: scripts/scaling.py and scripts/plot_trace.py use them, and so do their
-# smoke tests in the suite. --with-plots (what installed them before) is still accepted.
+# so a second run does nothing. Usage: scripts/setup.sh [--with-torch]. Debian's python3 with
+# numpy, matplotlib, mpi4py, pybind11 and scikit-learn is part of it: scripts/scaling.py,
+# scripts/plot_trace.py, the Python module and their tests use them. PyTorch, for
+# python/examples/torch_mlp.py only, is large and installed only with --with-torch.
+# --with-plots (what installed the plotting packages before) is still accepted.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(cmake g++ make libopenmpi-dev openmpi-bin libeigen3-dev libgtest-dev libcli11-dev
-          nlohmann-json3-dev procps python3 python3-numpy python3-matplotlib)
+          nlohmann-json3-dev procps python3 python3-numpy python3-matplotlib
+          python3-dev python3-mpi4py pybind11-dev python3-sklearn)
 for arg in "$@"; do
   case "${arg}" in
     --with-plots) ;;  # the plotting packages are always installed now
-    -h|--help) echo "usage: $0"; exit 0 ;;
+    --with-torch) packages+=(python3-torch) ;;
+    -h|--help) echo "usage: $0 [--with-torch]"; exit 0 ;;
     *) dlbfgs_log "unknown argument: ${arg}"; exit 2 ;;
   esac
 done
