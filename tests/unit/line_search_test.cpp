@@ -260,4 +260,40 @@ TEST(LineSearchTest, AbortRequestedByTheEvaluatorEndsTheSearchAtOnce) {
   }
 }
 
+// A sample on a projected path: phi, phi' along the path and the model term.
+class ProjectedPhi final : public dlbfgs::internal::PhiFunction {
+ public:
+  explicit ProjectedPhi(std::function<void(double, PhiSample&)> f) : f_(std::move(f)) {}
+  PhiSample Evaluate(double alpha) override {
+    PhiSample s;
+    s.alpha = alpha;
+    f_(alpha, s);
+    return s;
+  }
+
+ private:
+  std::function<void(double, PhiSample&)> f_;
+};
+
+// Where phi's differences are rounding noise (phi = 5e5 exactly, a model decrease of 1e-15),
+// a step is judged by its slope along the path (Hager & Zhang's approximate Wolfe conditions):
+// the step where the slope has flattened is accepted; a step so short that the slope is still
+// the initial one is not progress, whatever phi's rounding says.
+TEST(BacktrackingTest, ProjectedPathInTheRoundingRegimeJudgesStepsByTheirSlope) {
+  const LbfgsOptions o;
+  const auto search = dlbfgs::internal::MakeBacktracking(o);
+  auto path = [](double a, PhiSample& s) {
+    s.phi = 5e5;                // constant: every difference is below the rounding
+    s.dphi = -1e-9 + 1e-9 * a;  // minimum along the path at a = 1
+    s.model = -1e-15 * a;
+  };
+  ProjectedPhi phi(path);
+  const PhiSample phi0{0, 5e5, -1e-9, false};
+  const auto at_one = search->Search(phi0, 1.0, phi);
+  EXPECT_EQ(at_one.status, LineSearchStatus::kSuccess);
+  EXPECT_EQ(at_one.last.alpha, 1.0);
+  const auto tiny = search->Search(phi0, 1e-6, phi);
+  EXPECT_NE(tiny.status, LineSearchStatus::kSuccess) << "accepted alpha = " << tiny.last.alpha;
+}
+
 }  // namespace
