@@ -20,6 +20,11 @@ void AddGenDataFlags(CLI::App& sub, GenDataArgs& a) {
       ->type_name("N")
       ->transform(WholeNumber(1, 9e15))
       ->capture_default_str();
+  sub.add_option("--first-row", o.first_row,
+                 "first row of the seed's sequence (a test set: the same seed, another first row)")
+      ->type_name("R")
+      ->transform(WholeNumber(0, 9e15))
+      ->capture_default_str();
   sub.add_option("--features", o.features, "features d")
       ->type_name("D")
       ->transform(WholeNumber(1, 2147483646))
@@ -80,6 +85,7 @@ int RunGenData(GenDataArgs& a) {
                                   {"nnz", nnz},
                                   {"classes", a.options.classes},
                                   {"seed", a.options.seed},
+                                  {"first_row", a.options.first_row},
                                   {"noise", a.options.noise},
                                   {"bytes", ec ? 0 : static_cast<long long>(bytes)},
                                   {"seconds", Number(seconds)}};

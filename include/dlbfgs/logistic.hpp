@@ -186,6 +186,9 @@ void ReadLogisticModelWeights(const std::string& path, const LogisticModelInfo& 
 /// Options of WritePlantedLibsvm().
 struct PlantedDataOptions {
   long long rows = 1000;       ///< N, >= 1
+  /// The file holds rows [first_row, first_row + rows) of the seed's endless sequence of rows:
+  /// a test set from the same planted model is the same seed at another first_row. >= 0.
+  long long first_row = 0;
   long long features = 100;    ///< d, >= 1
   int nnz_per_row = 10;        ///< distinct features per row, in [1, d]
   int classes = 2;             ///< 2: labels -1/+1; K > 2: labels 1..K. Range [2, 1000]

@@ -41,6 +41,14 @@ bool ParseNumber(const char* b, const char* e, double& v) {
   if (b < e && *b == '+') ++b;
   if (b == e || *b == '+') return false;
   const auto [ptr, ec] = std::from_chars(b, e, v, std::chars_format::general);
+  if (ec == std::errc::result_out_of_range && ptr == e && e - b < 64) {
+    // libstdc++ refuses subnormal numbers; strtod gives their value (and inf for overflow).
+    char copy[64];
+    std::memcpy(copy, b, static_cast<std::size_t>(e - b));
+    copy[e - b] = '\0';
+    v = std::strtod(copy, nullptr);
+    return std::isfinite(v);
+  }
   return ec == std::errc() && ptr == e && std::isfinite(v);
 }
 

@@ -22,6 +22,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -72,9 +73,12 @@ std::vector<std::string> Words(const std::string& line) {
   return words;
 }
 
+// strtod, not from_chars: libstdc++'s from_chars refuses subnormal numbers (out of range).
 bool ToDouble(const std::string& word, double& v) {
-  const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
-  return ec == std::errc() && end == word.data() + word.size() && std::isfinite(v);
+  if (word.empty() || word[0] == ' ') return false;
+  char* end = nullptr;
+  v = std::strtod(word.c_str(), &end);
+  return end == word.c_str() + word.size() && std::isfinite(v);
 }
 
 bool ToIndex(const std::string& word, long long& v) {

@@ -92,6 +92,7 @@ int Digits(std::int64_t v) {
 
 std::string Validate(const PlantedDataOptions& o) {
   if (o.rows < 1) return "rows must be >= 1";
+  if (o.first_row < 0) return "first row must be >= 0";
   if (o.features < 1 || o.features > 2147483646LL) return "features must be in [1, 2^31 - 2]";
   if (o.nnz_per_row < 1 || o.nnz_per_row > o.features) {
     return "nnz per row must be in [1, features]";
@@ -132,8 +133,8 @@ void WritePlantedLibsvm(MPI_Comm comm, const std::string& path, const PlantedDat
     for (int k = 0; k < K; ++k) b[k] = s.Normal();
   }
 
-  const std::int64_t first = Partition::BlockOffset(o.rows, ranks, 1, rank);
-  const std::int64_t last = Partition::BlockOffset(o.rows, ranks, 1, rank + 1);
+  const std::int64_t first = o.first_row + Partition::BlockOffset(o.rows, ranks, 1, rank);
+  const std::int64_t last = o.first_row + Partition::BlockOffset(o.rows, ranks, 1, rank + 1);
   std::vector<std::int32_t> label(static_cast<std::size_t>(last - first));
   std::vector<std::int64_t> index;
   std::vector<int> thousandths;
