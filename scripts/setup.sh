@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what dlbfgs needs to build and test on Debian/Ubuntu; installs only what is missing,
 # so a second run does nothing. Usage: scripts/setup.sh [--with-plots]
+# The test suite compares the logistic models with scikit-learn and liblinear (Debian's
+# /usr/bin/python3 with python3-sklearn, and liblinear-tools, which ships heart_scale), so those
+# are installed too: a test that skips on CI never runs.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(cmake g++ make libopenmpi-dev openmpi-bin libeigen3-dev libgtest-dev libcli11-dev
-          nlohmann-json3-dev procps)
+          nlohmann-json3-dev procps python3 python3-numpy python3-scipy python3-sklearn
+          liblinear-tools)
 for arg in "$@"; do
   case "${arg}" in
     --with-plots) packages+=(python3 python3-matplotlib) ;;

@@ -10,6 +10,7 @@
 
 #include "dlbfgs/libsvm.hpp"
 #include "dlbfgs/partition.hpp"
+#include "models/logistic_loss.hpp"
 #include "models/objective_comm.hpp"
 
 namespace dlbfgs::internal {
@@ -46,6 +47,24 @@ class Design {
   /// g_local = this rank's block of [X 1]ᵀ r for r (rows() × K, row-major, the same on every
   /// rank for the rows they share). Collective.
   virtual void Gradient(const double* r, double* g_local) = 0;
+  /// One evaluation: returns the sum of `loss` over this rank's share of the rows and writes
+  /// g_local = this rank's block of [X 1]ᵀ R, R the rows' loss derivatives, using z and r
+  /// (rows() × K each) as scratch. Collective. This default makes the two passes Margins() and
+  /// Gradient(), with every row's loss in between (the features layout: the margins are complete
+  /// only after their allreduce); the samples layout overrides it with one pass.
+  virtual double LossAndGradient(const double* x_local, const RowLoss& loss, double* z, double* r,
+                                 double* g_local) {
+    Margins(x_local, z);
+    const int K = loss.outputs;
+    const std::int32_t* c = classes_.data();
+    double share = 0;
+    for (Eigen::Index i = 0; i < rows(); ++i) {
+      const double l = loss(z + i * K, c[i], r + i * K);
+      if (i >= share_begin_ && i < share_end_) share += l;
+    }
+    Gradient(r, g_local);
+    return share;
+  }
 
  protected:
   std::vector<std::int32_t> classes_;

@@ -4,6 +4,7 @@
 // margins, evaluated so that no exp() ever overflows, whatever the margins.
 
 #include <cmath>
+#include <cstdint>
 
 namespace dlbfgs::internal {
 
@@ -38,5 +39,23 @@ inline double SoftmaxLoss(const double* z, int K, int y, double* dz) {
   dz[y] -= 1;
   return (m - z[y]) + std::log(sum);
 }
+
+/// The loss of one row: binary (outputs = 1, class 0 is y = -1 and class 1 is y = +1) or
+/// softmax (outputs = K classes). Returns ℓ and writes r = scale · dℓ/dz (K values).
+struct RowLoss {
+  int outputs = 1;
+  double scale = 1;
+  double operator()(const double* z, std::int32_t c, double* r) const {
+    if (outputs == 1) {
+      double dz = 0;
+      const double loss = BinaryLoss(z[0], c != 0 ? 1.0 : -1.0, &dz);
+      r[0] = scale * dz;
+      return loss;
+    }
+    const double loss = SoftmaxLoss(z, outputs, c, r);
+    for (int k = 0; k < outputs; ++k) r[k] *= scale;
+    return loss;
+  }
+};
 
 }  // namespace dlbfgs::internal

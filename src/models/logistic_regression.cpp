@@ -105,30 +105,6 @@ struct LogisticRegression::Impl {
   std::vector<double> z;       // margins, rows × K
   std::vector<double> r;       // dℓ/dz / N, rows × K
 
-  // Loss share of this rank over the design's rows, with the residuals r of all of them.
-  double LossAndResiduals() {
-    const Eigen::Index rows = design->rows();
-    const std::int32_t* c = design->classes().data();
-    const Eigen::Index lo = design->share_begin(), hi = design->share_end();
-    const double inv_n = 1.0 / static_cast<double>(N);
-    double share = 0;
-    if (binary) {
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        double dz = 0;
-        const double loss = internal::BinaryLoss(z[i], c[i] != 0 ? 1.0 : -1.0, &dz);
-        r[i] = dz * inv_n;
-        if (i >= lo && i < hi) share += loss;
-      }
-    } else {
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        double* ri = r.data() + i * K;
-        const double loss = internal::SoftmaxLoss(z.data() + i * K, K, c[i], ri);
-        for (int k = 0; k < K; ++k) ri[k] *= inv_n;
-        if (i >= lo && i < hi) share += loss;
-      }
-    }
-    return share * inv_n;
-  }
 };
 
 LogisticRegression::LogisticRegression(MPI_Comm comm, LibsvmData data,
@@ -224,9 +200,11 @@ LogisticRegression::~LogisticRegression() = default;
 double LogisticRegression::EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>& x_local,
                                          Eigen::Ref<Eigen::VectorXd> g_local) {
   Impl& m = *impl_;
-  m.design->Margins(x_local.data(), m.z.data());
-  double f = m.LossAndResiduals();
-  m.design->Gradient(m.r.data(), g_local.data());
+  internal::RowLoss loss;
+  loss.outputs = m.K;
+  loss.scale = 1.0 / static_cast<double>(m.N);
+  double f = loss.scale * m.design->LossAndGradient(x_local.data(), loss, m.z.data(),
+                                                    m.r.data(), g_local.data());
   double squares = 0;
   for (Eigen::Index j = 0; j < m.penalised; ++j) {
     g_local[j] += m.l2 * x_local[j];
