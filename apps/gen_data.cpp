@@ -52,8 +52,8 @@ void AddGenDataFlags(CLI::App& sub, GenDataArgs& a) {
 int RunGenData(GenDataArgs& a) {
   const double start = MPI_Wtime();
   if (a.options.nnz_per_row > a.options.features) {
-    PrintError("--nnz-per-row " + std::to_string(a.options.nnz_per_row) +
-               " exceeds --features " + std::to_string(a.options.features));
+    PrintError("--nnz-per-row " + std::to_string(a.options.nnz_per_row) + " exceeds --features " +
+               std::to_string(a.options.features));
     return kBadInput;
   }
   if (!(a.options.noise < 1)) {
@@ -72,10 +72,11 @@ int RunGenData(GenDataArgs& a) {
     const auto bytes = std::filesystem::file_size(a.out, ec);
     const long long nnz = a.options.rows * a.options.nnz_per_row;
     if (!a.quiet) {
-      std::printf("wrote %s: %lld rows, %lld features, %lld non-zeros, %d classes, %.1f MB in "
-                  "%.2f s\n",
-                  a.out.c_str(), a.options.rows, a.options.features, nnz, a.options.classes,
-                  ec ? 0.0 : 1e-6 * static_cast<double>(bytes), seconds);
+      std::printf(
+          "wrote %s: %lld rows, %lld features, %lld non-zeros, %d classes, %.1f MB in "
+          "%.2f s\n",
+          a.out.c_str(), a.options.rows, a.options.features, nnz, a.options.classes,
+          ec ? 0.0 : 1e-6 * static_cast<double>(bytes), seconds);
     }
     if (a.json) {
       const nlohmann::json out = {{"command", "gen-data"},

@@ -192,7 +192,7 @@ int RunTrain(TrainArgs& a) {
   } catch (const std::exception& e) {  // DataError, std::invalid_argument: on every rank
     PrintError(e.what());
     return kBadInput;
-  } 
+  }
 
   // 2. Training from W = 0, b = 0.
   const Partition& part = model->partition();
@@ -203,10 +203,9 @@ int RunTrain(TrainArgs& a) {
                   "dlbfgs %s: logistic regression (%s, %d classes), N = %lld, d = %lld, nnz = "
                   "%lld, lambda2 = %.6g, %d rank(s), layout %s (%s), m = %d",
                   kVersion, model->outputs() == 1 ? "binary" : "softmax",
-                  static_cast<int>(model->labels().size()),
-                  static_cast<long long>(model->rows()), static_cast<long long>(model->features()),
-                  static_cast<long long>(model->nnz()), model->l2(), ranks,
-                  ToString(model->layout()), model->layout_reason().c_str(),
+                  static_cast<int>(model->labels().size()), static_cast<long long>(model->rows()),
+                  static_cast<long long>(model->features()), static_cast<long long>(model->nnz()),
+                  model->l2(), ranks, ToString(model->layout()), model->layout_reason().c_str(),
                   a.options.history_size);
   }
   Progress progress(rank, a.quiet ? 0 : a.progress_every, nullptr, banner);
@@ -267,73 +266,75 @@ int RunTrain(TrainArgs& a) {
       if (r.iterations > 0) std::printf(" (%.3f ms per iteration)", 1e3 * seconds / r.iterations);
       std::printf(", %.3f ms per evaluation, total %.3f s\n", 1e3 * evaluation_seconds,
                   total_seconds);
-      std::printf("communication: solver %lld allreduce calls (%.3f s); objective %lld allreduce, "
-                  "%lld allgatherv, %lld reduce-scatter (%.1f MB, %.3f s)\n",
-                  r.comm.allreduce_calls, r.comm.allreduce_seconds, during.allreduce_calls,
-                  during.allgatherv_calls, during.reduce_scatter_calls, 8e-6 * during.doubles,
-                  during.seconds);
+      std::printf(
+          "communication: solver %lld allreduce calls (%.3f s); objective %lld allreduce, "
+          "%lld allgatherv, %lld reduce-scatter (%.1f MB, %.3f s)\n",
+          r.comm.allreduce_calls, r.comm.allreduce_seconds, during.allreduce_calls,
+          during.allgatherv_calls, during.reduce_scatter_calls, 8e-6 * during.doubles,
+          during.seconds);
       std::printf("memory: peak %.1f MB per rank (max; per rank: %s)\n", peak_memory,
                   List(memory, "%.1f").c_str());
       if (a.measure_bandwidth) {
-        std::printf("bandwidth: triad %.2f GB/s (all ranks), bound 2*12*nnz/triad = %.3f ms, "
-                    "evaluation / bound = %.2f\n",
-                    1e-9 * triad, 1e3 * bound, evaluation_seconds / bound);
+        std::printf(
+            "bandwidth: triad %.2f GB/s (all ranks), bound 2*12*nnz/triad = %.3f ms, "
+            "evaluation / bound = %.2f\n",
+            1e-9 * triad, 1e3 * bound, evaluation_seconds / bound);
       }
       if (!a.model_out.empty() && model_error.empty()) {
         std::printf("model: %s\n", a.model_out.c_str());
       }
     }
     if (a.json) {
-      nlohmann::json out = {{"solver", "dlbfgs"},
-                            {"version", kVersion},
-                            {"command", "train"},
-                            {"data", a.data},
-                            {"ranks", ranks},
-                            {"loss", binary ? "binary" : "softmax"},
-                            {"classes", model->labels().size()},
-                            {"rows", model->rows()},
-                            {"features", model->features()},
-                            {"nnz", model->nnz()},
-                            {"l2", Number(model->l2())},
-                            {"intercept", model->intercept()},
-                            {"layout", ToString(model->layout())},
-                            {"layout_reason", model->layout_reason()},
-                            {"history_size", a.options.history_size},
-                            {"reason", ToString(r.reason)},
-                            {"converged", r.Converged()},
-                            {"message", r.message},
-                            {"objective", Number(r.f)},
-                            {"optimality", Number(r.grad_norm)},
-                            {"iterations", r.iterations},
-                            {"evaluations", r.evaluations},
-                            {"train_accuracy", Number(train.accuracy)},
-                            {"log_loss", Number(train.log_loss)},
-                            {"auc", Number(train.auc)},
-                            {"test_rows", test_rows},
-                            {"test_accuracy", Number(test.accuracy)},
-                            {"test_log_loss", Number(test.log_loss)},
-                            {"test_auc", Number(test.auc)},
-                            {"nonzeros", nonzeros},
-                            {"seconds", Number(seconds)},
-                            {"seconds_per_iteration",
-                             Number(r.iterations > 0 ? seconds / r.iterations : NAN)},
-                            {"evaluation_seconds", Number(evaluation_seconds)},
-                            {"setup_seconds", Number(setup_seconds)},
-                            {"total_seconds", Number(total_seconds)},
-                            {"read_seconds", Number(read.seconds)},
-                            {"read_mb_per_s", Number(read.mb_per_s)},
-                            {"read_mb_per_s_per_rank", Numbers(read.rank_mb_per_s)},
-                            {"test_read_seconds", Number(test_read.seconds)},
-                            {"peak_memory_mb", Number(peak_memory)},
-                            {"peak_memory_mb_per_rank", Numbers(memory)},
-                            {"allreduce_calls", r.comm.allreduce_calls},
-                            {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
-                            {"objective_allreduce_calls", during.allreduce_calls},
-                            {"objective_allgatherv_calls", during.allgatherv_calls},
-                            {"objective_reduce_scatter_calls", during.reduce_scatter_calls},
-                            {"objective_comm_mb", Number(8e-6 * during.doubles)},
-                            {"objective_comm_seconds", Number(during.seconds)},
-                            {"model_out", a.model_out}};
+      nlohmann::json out = {
+          {"solver", "dlbfgs"},
+          {"version", kVersion},
+          {"command", "train"},
+          {"data", a.data},
+          {"ranks", ranks},
+          {"loss", binary ? "binary" : "softmax"},
+          {"classes", model->labels().size()},
+          {"rows", model->rows()},
+          {"features", model->features()},
+          {"nnz", model->nnz()},
+          {"l2", Number(model->l2())},
+          {"intercept", model->intercept()},
+          {"layout", ToString(model->layout())},
+          {"layout_reason", model->layout_reason()},
+          {"history_size", a.options.history_size},
+          {"reason", ToString(r.reason)},
+          {"converged", r.Converged()},
+          {"message", r.message},
+          {"objective", Number(r.f)},
+          {"optimality", Number(r.grad_norm)},
+          {"iterations", r.iterations},
+          {"evaluations", r.evaluations},
+          {"train_accuracy", Number(train.accuracy)},
+          {"log_loss", Number(train.log_loss)},
+          {"auc", Number(train.auc)},
+          {"test_rows", test_rows},
+          {"test_accuracy", Number(test.accuracy)},
+          {"test_log_loss", Number(test.log_loss)},
+          {"test_auc", Number(test.auc)},
+          {"nonzeros", nonzeros},
+          {"seconds", Number(seconds)},
+          {"seconds_per_iteration", Number(r.iterations > 0 ? seconds / r.iterations : NAN)},
+          {"evaluation_seconds", Number(evaluation_seconds)},
+          {"setup_seconds", Number(setup_seconds)},
+          {"total_seconds", Number(total_seconds)},
+          {"read_seconds", Number(read.seconds)},
+          {"read_mb_per_s", Number(read.mb_per_s)},
+          {"read_mb_per_s_per_rank", Numbers(read.rank_mb_per_s)},
+          {"test_read_seconds", Number(test_read.seconds)},
+          {"peak_memory_mb", Number(peak_memory)},
+          {"peak_memory_mb_per_rank", Numbers(memory)},
+          {"allreduce_calls", r.comm.allreduce_calls},
+          {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
+          {"objective_allreduce_calls", during.allreduce_calls},
+          {"objective_allgatherv_calls", during.allgatherv_calls},
+          {"objective_reduce_scatter_calls", during.reduce_scatter_calls},
+          {"objective_comm_mb", Number(8e-6 * during.doubles)},
+          {"objective_comm_seconds", Number(during.seconds)},
+          {"model_out", a.model_out}};
       if (a.measure_bandwidth) {
         out["triad_bytes_per_second"] = Number(triad);
         out["evaluation_bound_seconds"] = Number(bound);
@@ -369,8 +370,10 @@ int RunPredict(PredictArgs& a) {
     mo.labels = info.labels;
     mo.features = info.features;
     mo.layout = ParseDataLayout(a.layout);
-    if (info.features == 0 && !info.intercept) throw DataError(a.model + ": a model without "
-                                                               "parameters");
+    if (info.features == 0 && !info.intercept)
+      throw DataError(a.model +
+                      ": a model without "
+                      "parameters");
     model = std::make_unique<LogisticRegression>(MPI_COMM_WORLD, std::move(data), mo);
     x.resize(model->partition().local_size());
     ReadLogisticModelWeights(a.model, info, model->partition(), x);

@@ -155,8 +155,15 @@ def run_liblinear(args, C, X_shape, classes):
     return {"wall": wall, "W": W, "b": b, "labels": labels}
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Bad arguments: one line on standard error and exit 2 (argparse adds a usage line)."""
+
+    def error(self, message):
+        fail(f"{message} (see --help)")
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = OneLineErrors(description=__doc__.split("\n")[0])
     parser.add_argument("file", help="LIBSVM/SVMlight file")
     parser.add_argument("--l2", type=float, default=None,
                         help="lambda2 (default 1/N, i.e. C = 1 in scikit-learn and liblinear)")

@@ -41,18 +41,18 @@ struct LibsvmReadOptions {
 /// the ranks agreed on. Rank r holds the rows whose lines start in its byte range
 /// [r S / p, (r + 1) S / p) of the file of S bytes, so rows are in file order across the ranks.
 struct LibsvmData {
-  std::string path;             ///< the file read
-  Eigen::Index rows = 0;        ///< rows in the whole file (all ranks)
-  Eigen::Index features = 0;    ///< d, agreed (LibsvmReadOptions::features, or largest index + 1)
-  Eigen::Index nnz = 0;         ///< stored entries in the whole file
-  Eigen::Index first_row = 0;   ///< global (0-based) index of this rank's first row
-  std::vector<double> label;    ///< this rank's rows' labels
+  std::string path;            ///< the file read
+  Eigen::Index rows = 0;       ///< rows in the whole file (all ranks)
+  Eigen::Index features = 0;   ///< d, agreed (LibsvmReadOptions::features, or largest index + 1)
+  Eigen::Index nnz = 0;        ///< stored entries in the whole file
+  Eigen::Index first_row = 0;  ///< global (0-based) index of this rank's first row
+  std::vector<double> label;   ///< this rank's rows' labels
   std::vector<std::int64_t> row_start;  ///< size local rows + 1: row i is [row_start[i], [i+1])
-  std::vector<std::int32_t> column;     ///< 0-based feature index of each entry, increasing in a row
-  std::vector<double> value;            ///< value of each entry
-  std::vector<double> label_set;        ///< the distinct labels of the whole file, increasing
-  std::uint64_t bytes = 0;   ///< bytes of the file this rank parsed (its lines)
-  double seconds = 0;        ///< this rank's time to read and parse them
+  std::vector<std::int32_t> column;  ///< 0-based feature index of each entry, increasing in a row
+  std::vector<double> value;         ///< value of each entry
+  std::vector<double> label_set;     ///< the distinct labels of the whole file, increasing
+  std::uint64_t bytes = 0;           ///< bytes of the file this rank parsed (its lines)
+  double seconds = 0;                ///< this rank's time to read and parse them
   /// Number of rows this rank holds. Local.
   Eigen::Index local_rows() const { return static_cast<Eigen::Index>(label.size()); }
   /// This rank's parse speed in MB/s (1 MB = 10^6 bytes; 0 when it parsed nothing). Local.

@@ -185,15 +185,15 @@ void ReadLogisticModelWeights(const std::string& path, const LogisticModelInfo& 
 
 /// Options of WritePlantedLibsvm().
 struct PlantedDataOptions {
-  long long rows = 1000;       ///< N, >= 1
+  long long rows = 1000;  ///< N, >= 1
   /// The file holds rows [first_row, first_row + rows) of the seed's endless sequence of rows:
   /// a test set from the same planted model is the same seed at another first_row. >= 0.
   long long first_row = 0;
-  long long features = 100;    ///< d, >= 1
-  int nnz_per_row = 10;        ///< distinct features per row, in [1, d]
-  int classes = 2;             ///< 2: labels -1/+1; K > 2: labels 1..K. Range [2, 1000]
-  std::uint64_t seed = 1;      ///< any value; the same seed gives the same file
-  double noise = 0.05;         ///< probability that a label is replaced by another, [0, 1)
+  long long features = 100;  ///< d, >= 1
+  int nnz_per_row = 10;      ///< distinct features per row, in [1, d]
+  int classes = 2;           ///< 2: labels -1/+1; K > 2: labels 1..K. Range [2, 1000]
+  std::uint64_t seed = 1;    ///< any value; the same seed gives the same file
+  double noise = 0.05;       ///< probability that a label is replaced by another, [0, 1)
 };
 
 /// Writes a reproducible sparse LIBSVM file: row i has nnz_per_row distinct random features

@@ -54,8 +54,8 @@ bool ParseNumber(const char* b, const char* e, double& v) {
 
 }  // namespace
 
-LineKind ParseLibsvmLine(const char* begin, const char* end, bool zero_based,
-                         std::int64_t features, RowSink& sink, std::string& error) {
+LineKind ParseLibsvmLine(const char* begin, const char* end, bool zero_based, std::int64_t features,
+                         RowSink& sink, std::string& error) {
   if (begin < end && end[-1] == '\r') --end;
   for (const char* c = begin; c < end; ++c) {
     if (*c == '#') {
@@ -95,8 +95,9 @@ LineKind ParseLibsvmLine(const char* begin, const char* end, bool zero_based,
       return LineKind::kError;
     }
     if (index < base) {
-      error = "feature index 0 in a file with 1-based indices (read 0-based files with "
-              "--zero-based)";
+      error =
+          "feature index 0 in a file with 1-based indices (read 0-based files with "
+          "--zero-based)";
       return LineKind::kError;
     }
     const std::int64_t index0 = index - base;
@@ -308,8 +309,8 @@ LibsvmData ReadLibsvm(MPI_Comm comm, const std::string& path, const LibsvmReadOp
     const char* e = nullptr;
     while (mine[internal::kFailed] == 0 && stream.offset() < end && stream.Next(&b, &e)) {
       ++mine[internal::kLines];
-      const internal::LineKind kind = internal::ParseLibsvmLine(
-          b, e, options.zero_based, options.features, sink, error);
+      const internal::LineKind kind =
+          internal::ParseLibsvmLine(b, e, options.zero_based, options.features, sink, error);
       if (kind == internal::LineKind::kSkip) continue;
       if (kind == internal::LineKind::kRow && !allowed.empty() &&
           !std::binary_search(allowed.begin(), allowed.end(), sink.label)) {
@@ -352,7 +353,9 @@ LibsvmData ReadLibsvm(MPI_Comm comm, const std::string& path, const LibsvmReadOp
   std::vector<std::int64_t> all(static_cast<std::size_t>(ranks) * internal::kFields);
   MPI_Allgather(mine, internal::kFields, MPI_INT64_T, all.data(), internal::kFields, MPI_INT64_T,
                 comm);
-  auto at = [&](int r, Field f) { return all[static_cast<std::size_t>(r) * internal::kFields + f]; };
+  auto at = [&](int r, Field f) {
+    return all[static_cast<std::size_t>(r) * internal::kFields + f];
+  };
   std::int64_t lines_before = 0;
   for (int r = 0; r < ranks; ++r) {
     if (at(r, internal::kFailed) != 0) {

@@ -23,7 +23,7 @@ struct RowSink {
 /// the label in sink.label and the entries appended (0-based indices); kError with a one-line
 /// description in `error` (the entries appended so far are left for the caller to drop).
 /// `features` > 0 bounds the 0-based indices. Local.
-LineKind ParseLibsvmLine(const char* begin, const char* end, bool zero_based,
-                         std::int64_t features, RowSink& sink, std::string& error);
+LineKind ParseLibsvmLine(const char* begin, const char* end, bool zero_based, std::int64_t features,
+                         RowSink& sink, std::string& error);
 
 }  // namespace dlbfgs::internal

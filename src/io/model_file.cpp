@@ -165,11 +165,11 @@ void WriteLogisticModel(const std::string& path, const LogisticModelInfo& info,
     } else {
       std::string labels;
       for (double l : info.labels) labels += " " + Number(l);
-      std::fprintf(f, "%s\nloss %s\nlabels%s\nfeatures %lld\nintercept %d\nindex_base %d\n"
+      std::fprintf(f,
+                   "%s\nloss %s\nlabels%s\nfeatures %lld\nintercept %d\nindex_base %d\n"
                    "l2 %s\nl1 %s\nweights\n",
-                   kMagic, K == 1 ? "binary" : "softmax", labels.c_str(),
-                   static_cast<long long>(d), info.intercept ? 1 : 0, base,
-                   Number(info.l2).c_str(), Number(info.l1).c_str());
+                   kMagic, K == 1 ? "binary" : "softmax", labels.c_str(), static_cast<long long>(d),
+                   info.intercept ? 1 : 0, base, Number(info.l2).c_str(), Number(info.l1).c_str());
       if (std::fclose(f) != 0) error = "cannot write model '" + path + "': " + std::strerror(errno);
     }
   }

@@ -156,9 +156,9 @@ void WritePlantedLibsvm(MPI_Comm comm, const std::string& path, const PlantedDat
       for (int k = 0; k < K; ++k) z[k] += v * w[index[e] * K + k];
       length += 1 + Digits(index[e] + 1) + 1 + (thousandths[e] == 1000 ? 1 : 5);
     }
-    std::int32_t c = K == 1 ? (z[0] > 0 ? 1 : 0)
-                            : static_cast<std::int32_t>(std::max_element(z.begin(), z.end()) -
-                                                        z.begin());
+    std::int32_t c =
+        K == 1 ? (z[0] > 0 ? 1 : 0)
+               : static_cast<std::int32_t>(std::max_element(z.begin(), z.end()) - z.begin());
     if (o.noise > 0 && s.Uniform() < o.noise) {
       // Another label, uniformly among the rest.
       const int labels = K == 1 ? 2 : K;
@@ -224,7 +224,10 @@ void WritePlantedLibsvm(MPI_Comm comm, const std::string& path, const PlantedDat
         buffer += ":1";
       } else {
         const int t = thousandths[e];
-        const char value[6] = {':', '0', '.', static_cast<char>('0' + t / 100),
+        const char value[6] = {':',
+                               '0',
+                               '.',
+                               static_cast<char>('0' + t / 100),
                                static_cast<char>('0' + t / 10 % 10),
                                static_cast<char>('0' + t % 10)};
         buffer.append(value, 6);
@@ -235,9 +238,9 @@ void WritePlantedLibsvm(MPI_Comm comm, const std::string& path, const PlantedDat
   }
   if (error.empty()) flush();
   if (fd >= 0 && ::close(fd) != 0 && error.empty()) error = std::strerror(errno);
-  AgreeOnFailure(comm, !error.empty(), "cannot write '" + path + "': " +
-                                           (error.empty() ? std::string("on another rank")
-                                                          : error));
+  AgreeOnFailure(
+      comm, !error.empty(),
+      "cannot write '" + path + "': " + (error.empty() ? std::string("on another rank") : error));
 }
 
 }  // namespace dlbfgs

@@ -42,8 +42,9 @@ class FeatureDesign final : public Design {
     std::int64_t N = 0;
     for (std::int64_t r : rows_of) N += r;
     if (N > std::numeric_limits<int>::max()) {
-      throw std::invalid_argument("LogisticRegression: the features layout holds at most 2^31 - 1 "
-                                  "rows; use the samples layout");
+      throw std::invalid_argument(
+          "LogisticRegression: the features layout holds at most 2^31 - 1 "
+          "rows; use the samples layout");
     }
     N_ = N;
 
@@ -51,7 +52,8 @@ class FeatureDesign final : public Design {
     // column, value), in row order, so that every receiver gets them sorted by global row.
     auto owner = [&](std::int32_t col) {
       return static_cast<int>(std::upper_bound(col_begin.begin(), col_begin.end(), col) -
-                              col_begin.begin()) - 1;
+                              col_begin.begin()) -
+             1;
     };
     std::vector<std::int64_t> send_counts(static_cast<std::size_t>(p), 0);
     const std::size_t entries = data.column.size();

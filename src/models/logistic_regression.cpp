@@ -56,8 +56,8 @@ std::vector<std::int32_t> ClassesOf(const std::vector<double>& labels,
   std::sort(table.begin(), table.end());
   std::vector<std::int32_t> out(labels.size());
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    const auto it = std::lower_bound(table.begin(), table.end(),
-                                     std::make_pair(labels[i], std::int32_t{-1}));
+    const auto it =
+        std::lower_bound(table.begin(), table.end(), std::make_pair(labels[i], std::int32_t{-1}));
     out[i] = it != table.end() && it->first == labels[i] ? it->second : -1;
   }
   return out;
@@ -104,7 +104,6 @@ struct LogisticRegression::Impl {
   Eigen::Index penalised = 0;  // the first `penalised` local parameters are weights
   std::vector<double> z;       // margins, rows × K
   std::vector<double> r;       // dℓ/dz / N, rows × K
-
 };
 
 LogisticRegression::LogisticRegression(MPI_Comm comm, LibsvmData data,
@@ -130,7 +129,8 @@ LogisticRegression::LogisticRegression(MPI_Comm comm, LibsvmData data,
   if (labels.size() > 2) {
     for (double l : labels) {
       if (l != std::floor(l)) {
-        throw DataError(data.path + ": label " + Text(l) + " is not a whole number: with more "
+        throw DataError(data.path + ": label " + Text(l) +
+                        " is not a whole number: with more "
                         "than two labels they are classes and must be whole numbers");
       }
     }
@@ -142,8 +142,9 @@ LogisticRegression::LogisticRegression(MPI_Comm comm, LibsvmData data,
   shape.outputs = K;
   shape.intercept = options.intercept;
   if (shape.parameters() == 0) {
-    throw std::invalid_argument("LogisticRegression: no parameters (no features and no "
-                                "intercept)");
+    throw std::invalid_argument(
+        "LogisticRegression: no parameters (no features and no "
+        "intercept)");
   }
 
   impl_ = std::make_unique<Impl>(comm, Partition::Uniform(comm, shape.parameters(), K));
@@ -182,14 +183,13 @@ LogisticRegression::LogisticRegression(MPI_Comm comm, LibsvmData data,
   }
   const Partition& part = m.part;
   if (m.layout == DataLayout::kFeatures) {
-    m.design = internal::MakeFeatureDesign(std::move(data), std::move(classes), part, shape,
-                                           m.comm);
-  } else {
     m.design =
-        internal::MakeSampleDesign(std::move(data), std::move(classes), part, shape, m.comm);
+        internal::MakeFeatureDesign(std::move(data), std::move(classes), part, shape, m.comm);
+  } else {
+    m.design = internal::MakeSampleDesign(std::move(data), std::move(classes), part, shape, m.comm);
   }
-  const bool owns_bias = options.intercept && part.offset() + part.local_size() == n &&
-                         part.local_size() > 0;
+  const bool owns_bias =
+      options.intercept && part.offset() + part.local_size() == n && part.local_size() > 0;
   m.penalised = part.local_size() - (owns_bias ? K : 0);
   m.z.resize(static_cast<std::size_t>(m.design->rows() * K));
   m.r.resize(m.z.size());
@@ -203,8 +203,8 @@ double LogisticRegression::EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>
   internal::RowLoss loss;
   loss.outputs = m.K;
   loss.scale = 1.0 / static_cast<double>(m.N);
-  double f = loss.scale * m.design->LossAndGradient(x_local.data(), loss, m.z.data(),
-                                                    m.r.data(), g_local.data());
+  double f = loss.scale * m.design->LossAndGradient(x_local.data(), loss, m.z.data(), m.r.data(),
+                                                    g_local.data());
   double squares = 0;
   for (Eigen::Index j = 0; j < m.penalised; ++j) {
     g_local[j] += m.l2 * x_local[j];

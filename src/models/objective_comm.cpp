@@ -8,7 +8,7 @@ namespace dlbfgs::internal {
 namespace {
 
 // Largest piece one MPI call moves: MPI counts are ints.
-constexpr std::int64_t kChunk = std::int64_t{1} << 28;   // doubles per allreduce
+constexpr std::int64_t kChunk = std::int64_t{1} << 28;       // doubles per allreduce
 constexpr std::int64_t kChunkBytes = std::int64_t{1} << 30;  // bytes per message
 
 }  // namespace
@@ -71,8 +71,8 @@ void ObjectiveComm::Allgatherv(const std::int32_t* mine, const std::vector<int>&
     displs[r] = static_cast<int>(offset);
     offset += counts[r];
   }
-  MPI_Allgatherv(mine, counts[rank_], MPI_INT32_T, all, counts.data(), displs.data(),
-                 MPI_INT32_T, comm_);
+  MPI_Allgatherv(mine, counts[rank_], MPI_INT32_T, all, counts.data(), displs.data(), MPI_INT32_T,
+                 comm_);
   ++stats_.allgatherv_calls;
   stats_.doubles += 0.5 * counts[rank_];
   stats_.seconds += MPI_Wtime() - start;

@@ -61,8 +61,8 @@ class ObjectiveComm {
 };
 
 template <typename T>
-void ObjectiveComm::Alltoallv(const T* send, const std::vector<std::int64_t>& send_counts,
-                              T* recv, const std::vector<std::int64_t>& recv_counts) {
+void ObjectiveComm::Alltoallv(const T* send, const std::vector<std::int64_t>& send_counts, T* recv,
+                              const std::vector<std::int64_t>& recv_counts) {
   AlltoallvBytes(reinterpret_cast<const char*>(send), send_counts, reinterpret_cast<char*>(recv),
                  recv_counts, sizeof(T));
 }

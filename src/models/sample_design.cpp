@@ -26,8 +26,9 @@ class SampleDesign final : public Design {
         column_(std::move(data.column)),
         value_(std::move(data.value)) {
     if (part.global_size() > std::numeric_limits<int>::max()) {
-      throw std::invalid_argument("LogisticRegression: the samples layout holds at most 2^31 - 1 "
-                                  "parameters; use the features layout");
+      throw std::invalid_argument(
+          "LogisticRegression: the samples layout holds at most 2^31 - 1 "
+          "parameters; use the features layout");
     }
     if (data.features > d_) DropFeaturesFrom(d_);
     counts_.resize(static_cast<std::size_t>(part.size()));

@@ -108,7 +108,8 @@ std::vector<Row> EdgeCaseRows() {
 TEST(LibsvmReaderTest, ReadsEveryAcceptedFormInFileOrder) {
   TempDir dir;
   const std::string path = WriteFile(dir, "edge.svm", kEdgeCases);
-  for (std::size_t buffer : {std::size_t{1} << 22, std::size_t{1}, std::size_t{5}, std::size_t{17}}) {
+  for (std::size_t buffer :
+       {std::size_t{1} << 22, std::size_t{1}, std::size_t{5}, std::size_t{17}}) {
     LibsvmReadOptions options;
     options.buffer_bytes = buffer;
     const LibsvmData data = ReadLibsvm(MPI_COMM_WORLD, path, options);
@@ -148,7 +149,8 @@ TEST(LibsvmReaderTest, RangeBoundariesMidLineLoseAndRepeatNoRow) {
   }
   TempDir dir;
   const std::string path = WriteFile(dir, "ragged.svm", text);
-  for (std::size_t buffer : {std::size_t{1} << 22, std::size_t{1}, std::size_t{3}, std::size_t{64}}) {
+  for (std::size_t buffer :
+       {std::size_t{1} << 22, std::size_t{1}, std::size_t{3}, std::size_t{64}}) {
     LibsvmReadOptions options;
     options.buffer_bytes = buffer;
     ExpectRows(ReadLibsvm(MPI_COMM_WORLD, path, options), rows);
@@ -187,8 +189,9 @@ TEST(LibsvmReaderTest, ZeroBasedAndAGivenFeatureCount) {
   EXPECT_EQ(ErrorOf(path, options),
             path + ":1: feature index 4 is beyond the feature count 4 (--features)");
   // The same file read 1-based: index 0 is an error on line 1.
-  EXPECT_EQ(ErrorOf(path), path + ":1: feature index 0 in a file with 1-based indices (read "
-                                  "0-based files with --zero-based)");
+  EXPECT_EQ(ErrorOf(path), path +
+                               ":1: feature index 0 in a file with 1-based indices (read "
+                               "0-based files with --zero-based)");
 }
 
 // Every malformed case, placed after 40 good lines of varying length so that at 2-4 ranks it
@@ -202,8 +205,9 @@ TEST(LibsvmReaderTest, MalformedLinesGiveOneErrorNamingTheLineOnEveryRank) {
       {"x1 1:1", "bad label 'x1' (each line starts with a finite number)"},
       {"1 3", "feature '3' has no ':' (expected index:value)"},
       {"1 4:1 2:1", "feature indices must increase strictly within a line: 2 after 4"},
-      {"1 0:1", "feature index 0 in a file with 1-based indices (read 0-based files with "
-                "--zero-based)"},
+      {"1 0:1",
+       "feature index 0 in a file with 1-based indices (read 0-based files with "
+       "--zero-based)"},
       {"1 1:1 2:zz", "bad value 'zz' of feature 2 (expected a finite number)"},
       {"1 q:1", "bad feature index 'q' (expected a whole number)"},
   };
@@ -238,8 +242,9 @@ TEST(LibsvmReaderTest, TheFirstBadLineOfTheFileIsReported) {
 TEST(LibsvmReaderTest, EmptyMissingAndUnexpectedLabelsAreErrors) {
   TempDir dir;
   EXPECT_EQ(ErrorOf(WriteFile(dir, "empty.svm", "")),
-            dir.path() + "/empty.svm: no rows (the file is empty or holds only comments and "
-                         "empty lines)");
+            dir.path() +
+                "/empty.svm: no rows (the file is empty or holds only comments and "
+                "empty lines)");
   EXPECT_EQ(ErrorOf(WriteFile(dir, "comments.svm", "# nothing\n\n  \n")).find("no rows") !=
                 std::string::npos,
             true);
@@ -263,7 +268,8 @@ TEST(LibsvmReaderTest, EmptyMissingAndUnexpectedLabelsAreErrors) {
 // The ranks agree on the features and labels even when each rank sees only some of them.
 TEST(LibsvmReaderTest, FeaturesAndLabelsAreAgreedOverRanks) {
   std::string text;
-  for (int i = 0; i < 40; ++i) text += std::to_string(i / 10) + " " + std::to_string(1 + i) + ":1\n";
+  for (int i = 0; i < 40; ++i)
+    text += std::to_string(i / 10) + " " + std::to_string(1 + i) + ":1\n";
   TempDir dir;
   const LibsvmData data = ReadLibsvm(MPI_COMM_WORLD, WriteFile(dir, "spread.svm", text));
   EXPECT_EQ(data.features, 40);

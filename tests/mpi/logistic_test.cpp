@@ -57,9 +57,8 @@ std::string Planted(const TempDir& dir, const std::string& name, long long rows,
   return path;
 }
 
-std::unique_ptr<LogisticRegression> Model(MPI_Comm comm, const std::string& path,
-                                          DataLayout layout, bool intercept = true,
-                                          double l2 = 1e-2) {
+std::unique_ptr<LogisticRegression> Model(MPI_Comm comm, const std::string& path, DataLayout layout,
+                                          bool intercept = true, double l2 = 1e-2) {
   LogisticOptions o;
   o.layout = layout;
   o.intercept = intercept;
@@ -164,8 +163,8 @@ std::vector<Case> Cases() {
 }
 
 std::string Describe(const Case& c) {
-  return std::string(dlbfgs::ToString(c.layout)) + ", " + std::to_string(c.classes) +
-         " classes" + (c.intercept ? ", intercept" : "");
+  return std::string(dlbfgs::ToString(c.layout)) + ", " + std::to_string(c.classes) + " classes" +
+         (c.intercept ? ", intercept" : "");
 }
 
 TEST(LogisticTest, GradientMatchesFiniteDifferencesInBothLayouts) {
@@ -218,8 +217,8 @@ TEST(LogisticTest, BothLayoutsAndOneRankReachTheSameOptimumInTheSameIterations) 
   MPI_Comm alone = MPI_COMM_NULL;
   MPI_Comm_split(MPI_COMM_WORLD, WorldRank(), 0, &alone);
   for (int classes : {2, 5}) {
-    const std::string path = Planted(dir, "o" + std::to_string(classes) + ".svm", 400, 30, 6,
-                                     classes);
+    const std::string path =
+        Planted(dir, "o" + std::to_string(classes) + ".svm", 400, 30, 6, classes);
     VectorXd serial, features, samples;
     const LbfgsResult rs = Solve(alone, path, DataLayout::kSamples, serial);
     const LbfgsResult rf = Solve(MPI_COMM_WORLD, path, DataLayout::kFeatures, features);
@@ -430,7 +429,8 @@ TEST(LogisticTest, BadModelFilesAreOneErrorOnEveryRank) {
       {"hello\n", ":1: not a dlbfgs model file (expected 'dlbfgs-logistic-model 1')"},
       {header + "1 0.5\n2 0.25\nintercepts 1\n", ": truncated model file (no 'end' line)"},
       {header + "1 0.5\n2 x\nintercepts 1\nend\n", ":11: bad number 'x'"},
-      {header + "2 0.5\n1 0.25\nintercepts 1\nend\n", ":11: bad feature number '1' (increasing, in [1, 2], before the intercepts)"},
+      {header + "2 0.5\n1 0.25\nintercepts 1\nend\n",
+       ":11: bad feature number '1' (increasing, in [1, 2], before the intercepts)"},
       {header + "1 0.5 0.7\nend\n", ":10: expected 1 numbers after '1'"},
       {header + "1 0.5\n2 0.5\nend\n", ": no intercepts line"},
   };
@@ -454,8 +454,9 @@ TEST(LogisticTest, LabelsThatDoNotMakeAClassifierAreAgreedErrors) {
             one + ": only one distinct label (1): a classifier needs two or more");
   const std::string real = Write(dir, "real.svm", "1 1:1\n2.5 2:1\n3 1:2\n");
   EXPECT_EQ(AgreedError([&] { Model(MPI_COMM_WORLD, real, DataLayout::kSamples); }),
-            real + ": label 2.5 is not a whole number: with more than two labels they are "
-                   "classes and must be whole numbers");
+            real +
+                ": label 2.5 is not a whole number: with more than two labels they are "
+                "classes and must be whole numbers");
   const std::string other = Write(dir, "other.svm", "1 1:1\n-1 2:1\n1 1:2\n7 1:1\n");
   EXPECT_NE(AgreedError([&] {
               LogisticOptions o;

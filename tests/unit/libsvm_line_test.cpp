@@ -26,8 +26,8 @@ struct Parsed {
 Parsed Parse(const std::string& line, bool zero_based = false, std::int64_t features = 0) {
   Parsed p;
   RowSink sink{0, &p.column, &p.value};
-  p.kind = ParseLibsvmLine(line.data(), line.data() + line.size(), zero_based, features, sink,
-                           p.error);
+  p.kind =
+      ParseLibsvmLine(line.data(), line.data() + line.size(), zero_based, features, sink, p.error);
   p.label = sink.label;
   return p;
 }
