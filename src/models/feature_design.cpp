@@ -128,9 +128,7 @@ class FeatureDesign final : public Design {
     if (K_ == 1) {
       const double b = bias_offset_ >= 0 ? x[bias_offset_] : 0.0;
       for (std::int64_t i = 0; i < N; ++i) {
-        double s = b;
-        for (std::int64_t e = rs[i]; e < rs[i + 1]; ++e) s += val[e] * x[col[e]];
-        z[i] = s;
+        z[i] = b + SparseDot(col, val, rs[i], rs[i + 1], x);
       }
     } else {
       const int K = K_;

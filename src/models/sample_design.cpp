@@ -53,9 +53,7 @@ class SampleDesign final : public Design {
     if (K_ == 1) {
       const double b = bias_ >= 0 ? w[bias_] : 0.0;
       for (std::int64_t i = 0; i < n; ++i) {
-        double s = b;
-        for (std::int64_t e = rs[i]; e < rs[i + 1]; ++e) s += val[e] * w[col[e]];
-        z[i] = s;
+        z[i] = b + SparseDot(col, val, rs[i], rs[i + 1], w);
       }
       return;
     }
@@ -91,8 +89,7 @@ class SampleDesign final : public Design {
       double bias_gradient = 0;
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t lo = rs[i], hi = rs[i + 1];
-        double s = b;
-        for (std::int64_t e = lo; e < hi; ++e) s += val[e] * w[col[e]];
+        const double s = b + SparseDot(col, val, lo, hi, w);
         double dz = 0;
         share += BinaryLoss(s, c[i] != 0 ? 1.0 : -1.0, &dz);  // RowLoss with one output
         const double ri = loss.scale * dz;
