@@ -171,7 +171,8 @@ def main():
                         help="MPI ranks of dlbfgs (0: run it without mpirun); default 2")
     parser.add_argument("--layout", default="auto", choices=["features", "samples", "auto"])
     parser.add_argument("--grad-tol", type=float, default=1e-6,
-                        help="dlbfgs --grad-tol; scikit-learn gets tol = grad-tol N C (its scale)")
+                        help="dlbfgs --grad-tol; scikit-learn gets tol = grad-tol N (it minimises "
+                             "N F = sum loss + ||W||^2/(2C) internally)")
     parser.add_argument("--liblinear-eps", type=float, default=1e-4,
                         help="liblinear -e (relative to its initial gradient); default 1e-4")
     parser.add_argument("--dlbfgs", help="the dlbfgs program (default build/apps/dlbfgs)")
@@ -203,7 +204,7 @@ def main():
                  "total_seconds": wall, "iterations": result["iterations"]})
 
     start = time.time()
-    sk = LogisticRegression(solver="lbfgs", C=C, tol=args.grad_tol * N * C, max_iter=100000)
+    sk = LogisticRegression(solver="lbfgs", C=C, tol=args.grad_tol * N, max_iter=100000)
     sk.fit(X, labels)
     fit = time.time() - start
     K = 1 if len(classes) == 2 else len(classes)

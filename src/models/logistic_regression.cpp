@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <numeric>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -159,14 +159,19 @@ LogisticRegression::LogisticRegression(MPI_Comm comm, LibsvmData data,
 
   // Every row's label must be a class: agreed, since the rows are spread over the ranks.
   std::vector<std::int32_t> classes = ClassesOf(data.label, labels);
-  std::int64_t unknown = 0;
-  for (std::size_t i = 0; i < classes.size() && unknown == 0; ++i) {
-    if (classes[i] < 0) unknown = static_cast<std::int64_t>(data.first_row + i) + 1;
+  // The first such row of the file: the maximum of kNone - row is the smallest row.
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  std::int64_t first_unknown = 0;
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    if (classes[i] < 0) {
+      first_unknown = kNone - static_cast<std::int64_t>(data.first_row + i);
+      break;
+    }
   }
-  std::int64_t any = unknown > 0 ? 1 : 0;
-  m.comm.AllreduceMax(&any, 1);
-  if (any != 0) {
-    throw DataError(data.path + ": a row's label is not one of the model's labels (" +
+  m.comm.AllreduceMax(&first_unknown, 1);
+  if (first_unknown != 0) {
+    throw DataError(data.path + ": the label of row " + std::to_string(kNone - first_unknown + 1) +
+                    " (counting rows, not lines) is not one of the model's labels (" +
                     Text(labels.front()) + (labels.size() > 2 ? " ... " : " ") +
                     Text(labels.back()) + ")");
   }

@@ -458,12 +458,14 @@ TEST(LogisticTest, LabelsThatDoNotMakeAClassifierAreAgreedErrors) {
                 ": label 2.5 is not a whole number: with more than two labels they are "
                 "classes and must be whole numbers");
   const std::string other = Write(dir, "other.svm", "1 1:1\n-1 2:1\n1 1:2\n7 1:1\n");
-  EXPECT_NE(AgreedError([&] {
+  EXPECT_EQ(AgreedError([&] {
               LogisticOptions o;
               o.labels = {-1, 1};
               LogisticRegression(MPI_COMM_WORLD, ReadLibsvm(MPI_COMM_WORLD, other), o);
-            }).find("is not one of the model's labels"),
-            std::string::npos);
+            }),
+            other +
+                ": the label of row 4 (counting rows, not lines) is not one of the model's "
+                "labels (-1 1)");
 }
 
 }  // namespace
