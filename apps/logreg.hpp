@@ -21,6 +21,8 @@ struct TrainArgs {
   bool zero_based = false;
   long long features = 0;
   LbfgsOptions options;
+  std::string two_loop = "fused";
+  std::string line_search = "more-thuente";
   int progress_every = 10;
   bool measure_bandwidth = false;
   bool quiet = false;

@@ -46,7 +46,8 @@ CLI::Validator WholeNumber(double lower, double upper) {
         errno = 0;
         const double v = std::strtod(text.c_str(), &end);
         if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
-        if (!(v >= lower && v <= upper) || v != std::floor(v) || errno == ERANGE) {
+        if (v != std::floor(v)) return "must be a whole number, got " + text;
+        if (!(v >= lower && v <= upper) || errno == ERANGE) {
           return "must be a whole number in " + range + ", got " + text;
         }
         text = std::to_string(static_cast<long long>(v));
@@ -174,7 +175,7 @@ void Trace::Row(const IterationSummary& s) {
     if (file_ == nullptr) return;
     std::fputs(kept.c_str(), file_);
   }
-  std::fprintf(file_, "%d,%.17g,%.17g,%.17g,%d,%.6f\n", s.iteration, s.f, s.grad_norm, s.step,
+  std::fprintf(file_, "%d,%.17g,%.17g,%.17g,%d,%.6f\n", s.iteration, s.f, s.optimality, s.step,
                s.evaluations, s.seconds);
 }
 
@@ -199,14 +200,14 @@ void Progress::Iteration(const IterationSummary& s) {
   if (trace_ != nullptr) trace_->Row(s);
   Header();
   if (every_ > 0 && s.iteration % every_ == 0) {
-    Line(s.iteration, s.f, s.grad_norm, s.step, s.evaluations, s.seconds);
+    Line(s.iteration, s.f, s.optimality, s.step, s.evaluations, s.seconds);
     last_printed_ = s.iteration;
   }
 }
 
 void Progress::Final(const LbfgsResult& r, double seconds) {
   if (rank_ != 0 || every_ <= 0 || last_printed_ == r.iterations || !header_printed_) return;
-  Line(r.iterations, r.f, r.grad_norm, last_step_, r.evaluations, seconds);
+  Line(r.iterations, r.f, r.optimality, last_step_, r.evaluations, seconds);
 }
 
 }  // namespace dlbfgs::cli

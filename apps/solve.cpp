@@ -17,7 +17,45 @@
 namespace dlbfgs::cli {
 namespace {
 
-const CLI::Validator kNonNegative = AtLeast(0, false);
+// The options' ranges are the library's (ValidateOptions): the flags only parse numbers.
+const CLI::Validator kNumber =
+    AtLeast(-std::numeric_limits<double>::infinity(), false).description("");
+const CLI::Validator kInteger =
+    WholeNumber(std::numeric_limits<int>::min(), std::numeric_limits<int>::max()).description("");
+
+// The flag of each LbfgsOptions field that `solve` sets, for the library's range messages.
+const char* FlagOf(const std::string& field) {
+  static const std::pair<const char*, const char*> kFlags[] = {
+      {"history_size", "--history"},
+      {"l1_weight", "--l1"},
+      {"grad_tol", "--grad-tol"},
+      {"grad_rel_tol", "--grad-rel-tol"},
+      {"f_rel_tol", "--f-rel-tol"},
+      {"past", "--past"},
+      {"max_iterations", "--max-iterations"},
+      {"max_evaluations", "--max-evaluations"},
+      {"gram_refresh_interval", "--gram-refresh-interval"},
+      {"checkpoint_every", "--checkpoint-every"},
+  };
+  for (const auto& [name, flag] : kFlags) {
+    if (field == name) return flag;
+  }
+  return nullptr;
+}
+
+// "LbfgsOptions.FIELD = V: must be C" from ValidateOptions as "--flag: must be C, got V".
+std::string InFlagTerms(const std::string& invalid) {
+  const std::string prefix = "LbfgsOptions.";
+  const std::size_t eq = invalid.find(" = ");
+  const std::size_t colon = invalid.find(": must be ");
+  if (invalid.rfind(prefix, 0) != 0 || eq == std::string::npos || colon == std::string::npos) {
+    return "invalid options: " + invalid;
+  }
+  const char* flag = FlagOf(invalid.substr(prefix.size(), eq - prefix.size()));
+  if (flag == nullptr) return "invalid options: " + invalid;
+  return std::string(flag) + invalid.substr(colon) + ", got " +
+         invalid.substr(eq + 3, colon - eq - 3);
+}
 
 // Local checks of the combination of flags, the same on every rank. "" when fine.
 std::string CheckArgs(const SolveArgs& a, const ProblemInfo& info) {
@@ -49,7 +87,7 @@ std::string CheckArgs(const SolveArgs& a, const ProblemInfo& info) {
       return "--resume auto and --overwrite-checkpoint exclude each other";
   }
   const std::string invalid = ValidateOptions(a.options);
-  return invalid.empty() ? "" : "invalid options: " + invalid;
+  return invalid.empty() ? "" : InFlagTerms(invalid);
 }
 
 // Rank 0 opens the trace file; every rank learns whether that worked. Collective.
@@ -71,6 +109,10 @@ void PrintSummary(const LbfgsResult& r, const double times[3]) {
   std::printf("\nreason: %s (%s)\n", ToString(r.reason), r.message.c_str());
   std::printf("f = %.15e, ||g|| = %.6e, %d iterations, %d evaluations", r.f, r.grad_norm,
               r.iterations, r.evaluations);
+  if (r.nonzeros >= 0) {
+    std::printf("\nL1: optimality (||pseudo-gradient||) = %.6e, ||x||_1 = %.6e, %lld non-zeros",
+                r.optimality, r.l1_norm, r.nonzeros);
+  }
   if (r.resumed) {
     std::printf(" (%d and %d in this run)", r.iterations - r.resumed_iterations,
                 r.evaluations - r.resumed_evaluations);
@@ -103,12 +145,18 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
   nlohmann::json out = JsonHeader(a, ranks);
   out.update({{"history_size", a.options.history_size},
               {"two_loop", ToString(a.options.two_loop)},
-              {"line_search", ToString(a.options.line_search)},
+              {"line_search",
+               r.line_search.empty() ? ToString(a.options.line_search) : r.line_search.c_str()},
+              {"l1", a.options.l1_weight},
               {"reason", ToString(r.reason)},
               {"converged", r.Converged()},
               {"message", r.message},
               {"f", Number(r.f)},
               {"grad_norm", Number(r.grad_norm)},
+              {"optimality", Number(r.optimality)},
+              {"l1_norm", r.nonzeros >= 0 ? Number(r.l1_norm) : nlohmann::json()},
+              {"l1_penalty", r.nonzeros >= 0 ? Number(r.l1_penalty) : nlohmann::json()},
+              {"nonzeros", r.nonzeros >= 0 ? nlohmann::json(r.nonzeros) : nlohmann::json()},
               {"iterations", r.iterations},
               {"evaluations", r.evaluations},
               {"skipped_updates", r.skipped_updates},
@@ -162,31 +210,36 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
       ->required()
       ->type_name("N")
       ->transform(WholeNumber(1, 9e15));
-  sub.add_option("--history", o.history_size, "history size m")
+  sub.add_option("--history", o.history_size,
+                 "history size m (0: steepest descent, a baseline for comparisons)")
       ->type_name("M")
-      ->transform(WholeNumber(1, 1000))
+      ->transform(kInteger)
       ->capture_default_str();
+  sub.add_option("--l1", o.l1_weight,
+                 "minimise f + L1 * ||x||_1 with OWL-QN (Armijo backtracking; 0: plain L-BFGS)")
+      ->type_name("L1")
+      ->check(kNumber);
   sub.add_option("--grad-tol", o.grad_tol, "stop when ||g|| <= this")
       ->type_name("G")
-      ->check(kNonNegative)
+      ->check(kNumber)
       ->capture_default_str();
   sub.add_option("--grad-rel-tol", o.grad_rel_tol, "stop when ||g|| <= this * ||g0|| (0: off)")
       ->type_name("R")
-      ->check(kNonNegative);
+      ->check(kNumber);
   sub.add_option("--f-rel-tol", o.f_rel_tol, "relative decrease of f over --past iterations")
       ->type_name("T")
-      ->check(kNonNegative);
+      ->check(kNumber);
   sub.add_option("--past", o.past, "iterations of the --f-rel-tol test (0: off)")
       ->type_name("P")
-      ->transform(WholeNumber(0, 1000));
+      ->transform(kInteger);
   sub.add_option("--max-iterations", o.max_iterations,
                  "iteration limit (after --resume: the total, counted from the first run)")
       ->type_name("K")
-      ->transform(WholeNumber(0, kMaxInt))
+      ->transform(kInteger)
       ->capture_default_str();
   sub.add_option("--max-evaluations", o.max_evaluations, "evaluation limit (0: none)")
       ->type_name("E")
-      ->transform(WholeNumber(0, kMaxInt));
+      ->transform(kInteger);
   sub.add_option("--line-search", a.line_search, "more-thuente or backtracking")
       ->type_name("NAME")
       ->check(CLI::IsMember({"more-thuente", "backtracking"}))
@@ -198,7 +251,7 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
   sub.add_option("--gram-refresh-interval", o.gram_refresh_interval,
                  "fused: recompute the Gram matrix every K iterations (0: never)")
       ->type_name("K")
-      ->transform(WholeNumber(0, kMaxInt));
+      ->transform(kInteger);
   sub.add_option("--condition", a.condition, "quadratic only: largest / smallest eigenvalue")
       ->type_name("K")
       ->check(AtLeast(1, false))
@@ -214,7 +267,7 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
   sub.add_option("--checkpoint", o.checkpoint_dir, "directory for checkpoints")->type_name("DIR");
   sub.add_option("--checkpoint-every", o.checkpoint_every, "iterations between checkpoints")
       ->type_name("K")
-      ->transform(WholeNumber(0, kMaxInt));
+      ->transform(kInteger);
   sub.add_option("--resume", o.resume_dir,
                  "resume from the newest checkpoint in DIR; 'auto': from --checkpoint DIR when it "
                  "holds one, else start afresh (for requeued jobs)")
@@ -280,13 +333,8 @@ LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, 
     progress.Iteration(s);
     return CallbackResult::kContinue;
   };
-  // A checkpoint is bound to the problem, not only to its size.
-  a.options.checkpoint_label = "problem=" + a.problem;
-  if (a.problem == "quadratic") {
-    char condition[48];
-    std::snprintf(condition, sizeof condition, " condition=%.17g", a.condition);
-    a.options.checkpoint_label += condition;
-  }
+  // A checkpoint is bound to the problem and its parameters, not only to its size.
+  a.options.checkpoint_label = problem.CheckpointLabel();
   InstallStopSignalHandlers();
   const LbfgsResult r = Minimize(problem, part, x, a.options);
   progress.Final(r, r.seconds);
@@ -356,7 +404,7 @@ int RunSolve(SolveArgs& a) {
       r.reason = TerminationReason::kOutOfMemory;
       r.message = "cannot allocate the problem " + a.problem + " with n = " + std::to_string(a.n) +
                   " on " + std::to_string(ranks) + " rank(s)";
-      r.f = r.grad_norm = std::numeric_limits<double>::quiet_NaN();
+      r.f = r.grad_norm = r.optimality = std::numeric_limits<double>::quiet_NaN();
     } else if (a.check_gradient) {
       return CheckProblemGradient(a, *problem, part, x, ranks);
     } else {

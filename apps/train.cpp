@@ -121,6 +121,14 @@ void AddTrainFlags(CLI::App& sub, TrainArgs& a) {
       ->type_name("K")
       ->transform(WholeNumber(0, kMaxInt))
       ->capture_default_str();
+  sub.add_option("--two-loop", a.two_loop, "fused or classic (as for solve)")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"fused", "classic"}))
+      ->capture_default_str();
+  sub.add_option("--line-search", a.line_search, "more-thuente or backtracking (as for solve)")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"more-thuente", "backtracking"}))
+      ->capture_default_str();
   sub.add_option("--model-out", a.model_out, "write the trained model (text) to FILE")
       ->type_name("FILE");
   sub.add_option("--progress-every", a.progress_every, "progress line every K iterations (0: off)")
@@ -153,6 +161,8 @@ int RunTrain(TrainArgs& a) {
   const double start = MPI_Wtime();
   const int rank = WorldRank();
   const int ranks = WorldSize();
+  a.options.two_loop = ParseTwoLoopType(a.two_loop);
+  a.options.line_search = ParseLineSearchType(a.line_search);
   if (const std::string error = CheckTrainArgs(a); !error.empty()) {
     PrintError(error);
     return kBadInput;

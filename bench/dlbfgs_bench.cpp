@@ -2,6 +2,8 @@
 // variants side by side in one run, next to this machine's streaming bandwidth (a triad over
 // arrays of the same size, all ranks at once) and its allreduce latency, and report the time
 // per iteration against the bandwidth bound. Medians over repeats. Public API only.
+// --triad-only measures the triad and the allreduce latency alone (no solve): scripts/scaling.py
+// runs it at each rank count next to the `dlbfgs` program it times.
 
 #include <mpi.h>
 
@@ -27,6 +29,7 @@ struct Config {
   int iterations = 1000;
   double grad_tol = 1e-5;
   int repeats = 3;
+  bool triad_only = false;
 };
 
 // A positive whole number, also written as 1e6 or 2.5e7: rewritten to digits for the conversion
@@ -96,6 +99,23 @@ double AllreduceLatency() {
   return Median(t);
 }
 
+// --triad-only: the triad over n/p doubles per rank, `repeats` samples (each after its own
+// warm-up), and the allreduce latency, as one JSON line on rank 0. Collective.
+void PrintTriad(long long n, int repeats, int rank, int ranks) {
+  const dlbfgs::Partition part = dlbfgs::Partition::Uniform(MPI_COMM_WORLD, n);
+  std::vector<double> triads;
+  for (int r = 0; r < repeats; ++r) triads.push_back(TriadBandwidth(part.local_size(), n, 1));
+  const nlohmann::json report = {{"bench", "triad"},
+                                 {"n", n},
+                                 {"ranks", ranks},
+                                 {"repeats", repeats},
+                                 {"triad_bytes_per_second", Median(triads)},
+                                 {"triad_bytes_per_second_min", Min(triads)},
+                                 {"triad_bytes_per_second_max", Max(triads)},
+                                 {"allreduce_latency_seconds", AllreduceLatency()}};
+  if (rank == 0) std::printf("%s\n", report.dump().c_str());
+}
+
 // Bytes this implementation streams per iteration with `e` evaluations, in n-vectors of doubles.
 // Fused: direction pass 2m + 2 (reads S, Y, g; writes d), then per evaluation the trial point 3,
 // the objective 2 (rosenbrock: reads x, writes g) and the trial pass 2m + 7 (reads S, Y, x, x_t,
@@ -126,6 +146,9 @@ int main(int argc, char** argv) {
   app.add_option("--grad-tol", cfg.grad_tol, "stop when ||g|| <= this (0: run --iterations)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--repeats", cfg.repeats, "runs per variant (median)")->check(CLI::PositiveNumber);
+  app.add_flag("--triad-only", cfg.triad_only,
+               "measure only the triad over n/p doubles per rank (--repeats times, after a "
+               "warm-up) and the allreduce latency; print one JSON line");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -141,6 +164,11 @@ int main(int argc, char** argv) {
 
   int status = 0;
   try {
+    if (cfg.triad_only) {
+      PrintTriad(cfg.n, cfg.repeats, rank, ranks);
+      MPI_Finalize();
+      return 0;
+    }
     const dlbfgs::ProblemInfo& info = dlbfgs::FindProblem(cfg.problem);
     const dlbfgs::Partition part =
         dlbfgs::Partition::Uniform(MPI_COMM_WORLD, cfg.n, info.granularity);

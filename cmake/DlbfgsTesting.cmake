@@ -1,7 +1,8 @@
 # Test helpers of dlbfgs. Tests link dlbfgs::dlbfgs exactly as outside users do; they also see
 # src/ so that white-box tests can include private headers (namespace dlbfgs::internal).
 
-include_guard(GLOBAL)
+# DIRECTORY, not GLOBAL: python/tests (a sibling of tests/) needs the variables below too.
+include_guard(DIRECTORY)
 
 # The repository root, captured here: inside the functions CMAKE_CURRENT_LIST_DIR is the caller's.
 get_filename_component(DLBFGS_TESTING_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
@@ -72,5 +73,27 @@ function(dlbfgs_add_mpi_test name)
       # Each program runs in seconds: a hang shows within a minute, not after five.
       TIMEOUT 60
       ENVIRONMENT "${DLBFGS_MPI_TEST_ENVIRONMENT}")
+  endforeach()
+endfunction()
+
+# dlbfgs_add_python_mpi_test(NAME SCRIPT [ARGS...]): a Python test script run by the module's
+# interpreter under mpiexec, registered as NAME.np1 ... NAME.np4 (labels mpi and python,
+# PROCESSORS N) with the build tree's package on PYTHONPATH. The script's exit status is the
+# maximum over ranks (python/tests/mpi_unittest.py).
+function(dlbfgs_add_python_mpi_test name script)
+  foreach(np IN LISTS DLBFGS_MPI_TEST_RANKS)
+    if(np GREATER MPIEXEC_MAX_NUMPROCS)
+      message(FATAL_ERROR
+        "MPI test ${name} needs ${np} ranks but MPIEXEC_MAX_NUMPROCS is ${MPIEXEC_MAX_NUMPROCS}; "
+        "configure with -DMPIEXEC_MAX_NUMPROCS=4 (ranks beyond the cores are oversubscribed)")
+    endif()
+    add_test(NAME ${name}.np${np}
+             COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} ${MPIEXEC_PREFLAGS}
+                     ${Python_EXECUTABLE} ${script} ${ARGN} ${MPIEXEC_POSTFLAGS})
+    set_tests_properties(${name}.np${np} PROPERTIES
+      PROCESSORS ${np}
+      LABELS "mpi;python"
+      TIMEOUT 120
+      ENVIRONMENT "${DLBFGS_MPI_TEST_ENVIRONMENT};PYTHONPATH=${DLBFGS_PYTHON_BUILD_DIR};PYTHONDONTWRITEBYTECODE=1")
   endforeach()
 endfunction()

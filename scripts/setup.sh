@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Installs what dlbfgs needs to build and test on Debian/Ubuntu; installs only what is missing,
-# so a second run does nothing. Usage: scripts/setup.sh [--with-plots]
-# The test suite compares the logistic models with scikit-learn and liblinear (Debian's
-# /usr/bin/python3 with python3-sklearn, and liblinear-tools, which ships heart_scale), so those
-# are installed too: a test that skips on CI never runs.
+# so a second run does nothing. Usage: scripts/setup.sh [--with-torch]. Debian's python3 with
+# numpy, matplotlib, mpi4py, pybind11 and scikit-learn is part of it: scripts/scaling.py,
+# scripts/plot_trace.py, the Python module and their tests use them. PyTorch, for
+# python/examples/torch_mlp.py only, is large and installed only with --with-torch.
+# --with-plots (what installed the plotting packages before) is still accepted.
+# The logistic-regression tests compare dlbfgs train with scikit-learn and liblinear
+# (python3-sklearn, python3-scipy, liblinear-tools, which ships heart_scale), so those are
+# installed too: a test that skips on CI never runs.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(cmake g++ make libopenmpi-dev openmpi-bin libeigen3-dev libgtest-dev libcli11-dev
-          nlohmann-json3-dev procps python3 python3-numpy python3-scipy python3-sklearn
-          liblinear-tools)
+          nlohmann-json3-dev procps python3 python3-numpy python3-matplotlib
+          python3-dev python3-mpi4py pybind11-dev python3-sklearn python3-scipy liblinear-tools)
 for arg in "$@"; do
   case "${arg}" in
-    --with-plots) packages+=(python3 python3-matplotlib) ;;
-    -h|--help) echo "usage: $0 [--with-plots]"; exit 0 ;;
+    --with-plots) ;;  # the plotting packages are always installed now
+    --with-torch) packages+=(python3-torch) ;;
+    -h|--help) echo "usage: $0 [--with-torch]"; exit 0 ;;
     *) dlbfgs_log "unknown argument: ${arg}"; exit 2 ;;
   esac
 done

@@ -43,7 +43,11 @@ class Backtracking final : public LineSearch {
         return out;
       }
       const bool finite = std::isfinite(s.phi) && std::isfinite(s.dphi);
-      if (!finite || s.phi > phi0.phi + c1_ * alpha * phi0.dphi) {
+      // Sufficient decrease; on a projected path against the model term of the actual
+      // displacement (Andrew & Gao 2007, Section 3.2).
+      const bool armijo = std::isnan(s.model) ? s.phi <= phi0.phi + c1_ * alpha * phi0.dphi
+                                              : s.phi <= phi0.phi + c1_ * s.model;
+      if (!finite || !armijo) {
         // Armijo fails: minimiser of the quadratic through phi(0), phi'(0), phi(alpha).
         hi = alpha;
         double next = kShrinkMax * alpha;

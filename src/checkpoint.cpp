@@ -1,33 +1,28 @@
-// Checkpoints: one binary file per rank with its blocks of x, g, S and Y, and a text manifest
-// with every replicated scalar (hexadecimal floats, so that a resumed run is bitwise the same).
-// Every file is written to a temporary name, fsync'ed and renamed; the manifest is written only
-// after every rank's file is on disk, and LATEST is switched only after the manifest: at any
+// The checkpoint protocol: one binary file per rank with its blocks of x, g, S and Y, and a text
+// manifest with every replicated scalar (hexadecimal floats, so that a resumed run is bitwise the
+// same). Every file is written to a temporary name, fsync'ed and renamed; the manifest is written
+// only after every rank's file is on disk, and LATEST is switched only after the manifest: at any
 // moment LATEST names a complete checkpoint.
 
 #include "checkpoint.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <sstream>
 
 #include "fingerprint.hpp"
+#include "io/atomic_file.hpp"
+#include "io/manifest.hpp"
+#include "option_fields.hpp"
 
 namespace dlbfgs::internal {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'L', 'B', 'F', 'G', 'S', 'C', '1'};
-constexpr const char* kFormat = "dlbfgs-checkpoint-3";  // 2: the label; 3: the checksum
+constexpr const char* kFormat = "dlbfgs-checkpoint-4";  // 2: label; 3: checksum; 4: L1 scalars
 
 // Fixed-size header of a rank file; the doubles follow: x, g, S, Y (column-major), then the
 // 64-bit FNV-1a checksum of header and doubles.
@@ -40,52 +35,6 @@ struct RankHeader {
   std::int32_t rank;
 };
 
-std::string Errno(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-// Writes `data` to path.tmp, fsyncs it and renames it to path. Returns "" or the error.
-std::string WriteFileAtomically(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return Errno("cannot create", tmp);
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      const std::string message = Errno("cannot write", tmp);
-      ::close(fd);
-      return message;
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0) {
-    const std::string message = Errno("cannot fsync", tmp);
-    ::close(fd);
-    return message;
-  }
-  if (::close(fd) != 0) return Errno("cannot close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename", tmp);
-  return "";
-}
-
-// Makes the directory's entries (the renames) durable.
-void SyncDirectory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
-std::string MakeDirectory(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return "cannot create directory " + path + ": " + ec.message();
-  return "";
-}
-
 std::string CheckpointName(int iteration) {
   char name[32];
   std::snprintf(name, sizeof(name), "ckpt-%08d", iteration);
@@ -94,26 +43,17 @@ std::string CheckpointName(int iteration) {
 
 std::string RankFileName(int rank) { return "rank-" + std::to_string(rank) + ".bin"; }
 
-std::string Hex(double v) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof(buffer), "%a", v);
-  return buffer;
-}
+// Writes one manifest line per scalar of the solver state (ForEachScalar's visitor): integers in
+// decimal, reals as hexadecimal floats.
+struct ScalarWriter {
+  std::ostringstream& out;
+  void operator()(const char* key, int v) const { out << key << ' ' << v << "\n"; }
+  void operator()(const char* key, double v) const { out << key << ' ' << Hex(v) << "\n"; }
+  void operator()(const char* key, bool v) const { out << key << ' ' << (v ? 1 : 0) << "\n"; }
+};
 
 void AppendDoubles(std::string& out, const double* data, Eigen::Index count) {
   out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(count) * sizeof(double));
-}
-
-// Agrees on `local_error` over all ranks: "" everywhere, or the message of the lowest failing
-// rank, prefixed with that rank, everywhere. One allreduce (plus two collectives on failure).
-std::string Agree(const std::string& local_error, Reducer& reducer) {
-  double failed = local_error.empty() ? 0.0 : 1.0;
-  reducer.Sum(&failed, 1);
-  if (failed == 0) return "";
-  const int first = reducer.MinInt(local_error.empty() ? reducer.size() : reducer.rank());
-  std::string text = local_error;
-  reducer.Broadcast(text, first);
-  return "rank " + std::to_string(first) + ": " + text;
 }
 
 // Removes every ckpt-* entry of dir but `keep` (best effort): older checkpoints, and partial ones
@@ -129,168 +69,13 @@ void RemoveOtherCheckpoints(const std::string& dir, const std::string& keep) {
   }
 }
 
-std::string ChecksumLine(const std::string& body) {
-  char line[40];
-  std::snprintf(line, sizeof(line), "checksum %016" PRIx64 "\n",
-                Fingerprint::Of(body.data(), body.size()));
-  return line;
-}
-
-// Checks the manifest's last lines, "checksum H" and "end", against the bytes before them.
-std::string VerifyManifest(const std::string& text, const std::string& path) {
-  const std::size_t at = text.rfind("\nchecksum ");
-  if (at == std::string::npos) {
-    return "manifest " + path + " has no checksum (truncated, or written by an older version)";
-  }
-  const std::string body = text.substr(0, at + 1);
-  if (text.compare(at + 1, std::string::npos, ChecksumLine(body) + "end\n") != 0) {
-    return "manifest " + path + " is corrupted (checksum mismatch)";
-  }
-  return "";
-}
-
-// The manifest as key -> tokens.
-using Manifest = std::map<std::string, std::vector<std::string>>;
-
-std::string ReadText(const std::string& path, std::string& text) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Errno("cannot open", path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  text = buffer.str();
-  return "";
-}
-
-std::string ParseManifest(const std::string& text, const std::string& path, Manifest& m) {
-  std::istringstream lines(text);
-  std::string line;
-  bool ended = false;
-  while (std::getline(lines, line)) {
-    std::istringstream words(line);
-    std::string key;
-    if (!(words >> key)) continue;
-    if (key == "end") {
-      ended = true;
-      break;
-    }
-    std::vector<std::string> values;
-    for (std::string w; words >> w;) values.push_back(w);
-    m[key] = std::move(values);
-  }
-  if (!ended) return "manifest " + path + " is truncated (no 'end' line)";
-  return "";
-}
-
-class ManifestReader {
- public:
-  ManifestReader(const Manifest& m, const std::string& path) : m_(m), path_(path) {}
-  const std::string& error() const { return error_; }
-
-  const std::vector<std::string>& Tokens(const std::string& key, std::size_t count) {
-    static const std::vector<std::string> kEmpty;
-    const auto it = m_.find(key);
-    if (it == m_.end()) {
-      Fail("has no '" + key + "'");
-      return kEmpty;
-    }
-    if (it->second.size() != count) {
-      Fail("'" + key + "' has " + std::to_string(it->second.size()) + " values, expected " +
-           std::to_string(count));
-      return kEmpty;
-    }
-    return it->second;
-  }
-  std::string Text(const std::string& key) {
-    const auto& t = Tokens(key, 1);
-    return t.empty() ? "" : t[0];
-  }
-  long long Integer(const std::string& key) {
-    const auto& t = Tokens(key, 1);
-    return t.empty() ? 0 : ParseInteger(key, t[0]);
-  }
-  double Real(const std::string& key) {
-    const auto& t = Tokens(key, 1);
-    return t.empty() ? 0.0 : ParseReal(key, t[0]);
-  }
-  void Reals(const std::string& key, double* out, std::size_t count) {
-    const auto& t = Tokens(key, count);
-    for (std::size_t i = 0; i < t.size(); ++i) out[i] = ParseReal(key, t[i]);
-  }
-  long long ParseInteger(const std::string& key, const std::string& s) {
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (errno != 0 || end == s.c_str() || *end != '\0') Fail("'" + key + "' is not an integer");
-    return v;
-  }
-  double ParseReal(const std::string& key, const std::string& s) {
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (end == s.c_str() || *end != '\0') Fail("'" + key + "' is not a number");
-    return v;
-  }
-
- private:
-  void Fail(const std::string& what) {
-    if (error_.empty()) error_ = "manifest " + path_ + " " + what;
-  }
-  const Manifest& m_;
-  std::string path_;
-  std::string error_;
-};
-
-// The label as one manifest token: 'x' and two hex digits per byte (it may hold spaces).
-std::string EncodeLabel(const std::string& label) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out = "x";
-  for (const unsigned char c : label) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
-// The label of a manifest token, or false when the token is not one EncodeLabel writes.
-bool DecodeLabel(const std::string& token, std::string& label) {
-  if (token.empty() || token[0] != 'x' || token.size() % 2 != 1) return false;
-  label.clear();
-  for (std::size_t i = 1; i < token.size(); i += 2) {
-    int byte = 0;
-    for (const char c : {token[i], token[i + 1]}) {
-      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      if (v < 0) return false;
-      byte = 16 * byte + v;
-    }
-    label += static_cast<char>(byte);
-  }
-  return true;
-}
-
 }  // namespace
-
-std::uint64_t AlgorithmFingerprint(const LbfgsOptions& o) {
-  Fingerprint h;
-  h.Add(o.history_size);
-  h.Add(o.past);
-  h.Add(static_cast<int>(o.two_loop));
-  h.Add(static_cast<int>(o.line_search));
-  h.Add(o.c1);
-  h.Add(o.c2);
-  h.Add(o.backtracking_wolfe);
-  h.Add(o.max_line_search_evaluations);
-  h.Add(o.min_step);
-  h.Add(o.max_step);
-  h.Add(o.curvature_eps);
-  h.Add(o.gram_refresh_interval);
-  h.Add(o.gram_check_tol);
-  return h.value();
-}
 
 std::string WriteCheckpoint(const std::string& dir, const Partition& part,
                             const LbfgsOptions& options, const CheckpointState& state,
                             Reducer& reducer) {
-  const SolverScalars& sc = state.scalars;
-  const History& h = state.history;
+  const SolverState& sc = state.scalars;
+  History& h = state.history;
   const std::string name = CheckpointName(sc.iterations);
   const std::string ckdir = dir + "/" + name;
   const int slots = static_cast<int>(h.S.cols());
@@ -315,7 +100,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
     data.append(reinterpret_cast<const char*>(&checksum), sizeof(checksum));
     error = WriteFileAtomically(ckdir + "/" + RankFileName(part.rank()), data);
   }
-  error = Agree(error, reducer);
+  error = reducer.AgreeOnFailure(!error.empty(), error);
   if (!error.empty()) return "checkpoint " + ckdir + " not written: " + error;
 
   // 2. Rank 0 writes the manifest, then switches LATEST, then removes the previous checkpoint.
@@ -327,16 +112,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
     m << "history_size " << options.history_size << "\n";
     m << "algorithm " << AlgorithmFingerprint(options) << "\n";
     m << "label " << EncodeLabel(options.checkpoint_label) << "\n";
-    m << "iterations " << sc.iterations << "\n";
-    m << "evaluations " << sc.evaluations << "\n";
-    m << "f " << Hex(sc.f) << "\n";
-    m << "gg " << Hex(sc.gg) << "\n";
-    m << "g0_norm " << Hex(sc.g0_norm) << "\n";
-    m << "step " << Hex(sc.step) << "\n";
-    m << "skipped_updates " << sc.skipped_updates << "\n";
-    m << "history_resets " << sc.history_resets << "\n";
-    m << "gram_refreshes " << sc.gram_refreshes << "\n";
-    m << "refresh_pending " << (sc.refresh_pending ? 1 : 0) << "\n";
+    ForEachScalar(sc, ScalarWriter{m});
     m << "head " << h.head() << "\n";
     m << "count " << h.count() << "\n";
     auto reals = [&m](const char* key, const double* v, Eigen::Index count) {
@@ -345,11 +121,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
       m << "\n";
     };
     reals("past_f", state.past_f.data(), static_cast<Eigen::Index>(state.past_f.size()));
-    reals("SS", h.SS.data(), h.SS.size());
-    reals("SY", h.SY.data(), h.SY.size());
-    reals("YY", h.YY.data(), h.YY.size());
-    reals("Sg", h.Sg.data(), h.Sg.size());
-    reals("Yg", h.Yg.data(), h.Yg.size());
+    for (const GramArray& a : h.GramArrays()) reals(a.name, a.data, a.size);
     m << "offsets";
     for (int r = 0; r <= part.size(); ++r) m << ' ' << part.OffsetOf(r);
     m << "\n";
@@ -362,7 +134,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
       if (error.empty()) RemoveOtherCheckpoints(dir, name);
     }
   }
-  error = Agree(error, reducer);
+  error = reducer.AgreeOnFailure(!error.empty(), error);
   if (!error.empty()) return "checkpoint " + ckdir + " not completed: " + error;
   return "";
 }
@@ -378,7 +150,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
   std::vector<long long> offsets;
   History& h = state.history;
   const int slots = static_cast<int>(h.S.cols());
-  SolverScalars& sc = state.scalars;
+  SolverState& sc = state.scalars;
 
   std::uint64_t manifest_hash = 0;
   error = ReadText(dir + "/LATEST", latest);
@@ -410,16 +182,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     if (!DecodeLabel(r.Text("label"), label) && r.error().empty()) {
       error = "manifest " + ckdir + "/manifest has a malformed 'label'";
     }
-    sc.iterations = static_cast<int>(r.Integer("iterations"));
-    sc.evaluations = static_cast<int>(r.Integer("evaluations"));
-    sc.f = r.Real("f");
-    sc.gg = r.Real("gg");
-    sc.g0_norm = r.Real("g0_norm");
-    sc.step = r.Real("step");
-    sc.skipped_updates = static_cast<int>(r.Integer("skipped_updates"));
-    sc.history_resets = static_cast<int>(r.Integer("history_resets"));
-    sc.gram_refreshes = static_cast<int>(r.Integer("gram_refreshes"));
-    sc.refresh_pending = r.Integer("refresh_pending") != 0;
+    ForEachScalar(sc, r);
     const long long head = r.Integer("head");
     const long long count = r.Integer("count");
     if (r.error().empty() && error.empty()) {
@@ -440,11 +203,9 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     }
     if (error.empty() && r.error().empty()) {
       r.Reals("past_f", state.past_f.data(), state.past_f.size());
-      r.Reals("SS", h.SS.data(), static_cast<std::size_t>(h.SS.size()));
-      r.Reals("SY", h.SY.data(), static_cast<std::size_t>(h.SY.size()));
-      r.Reals("YY", h.YY.data(), static_cast<std::size_t>(h.YY.size()));
-      r.Reals("Sg", h.Sg.data(), static_cast<std::size_t>(h.Sg.size()));
-      r.Reals("Yg", h.Yg.data(), static_cast<std::size_t>(h.Yg.size()));
+      for (const GramArray& a : h.GramArrays()) {
+        r.Reals(a.name, a.data, static_cast<std::size_t>(a.size));
+      }
       const auto& t = r.Tokens("offsets", static_cast<std::size_t>(old_ranks) + 1);
       for (const auto& s : t) offsets.push_back(r.ParseInteger("offsets", s));
       h.Restore(static_cast<int>(head), static_cast<int>(count));
@@ -504,7 +265,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
       copy(doubles + (2 + slots + j) * ql, h.Y.col(j).data());
     }
   }
-  error = Agree(error, reducer);
+  error = reducer.AgreeOnFailure(!error.empty(), error);
   if (!error.empty()) return "cannot resume from " + dir + ": " + error;
   // Every rank must have read the same checkpoint (a file system that is not shared, or a writer
   // racing with the readers, would otherwise send the ranks down different paths).

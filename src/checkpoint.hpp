@@ -9,12 +9,9 @@
 #include "dlbfgs/partition.hpp"
 #include "history.hpp"
 #include "reducer.hpp"
+#include "solver_state.hpp"
 
 namespace dlbfgs::internal {
-
-/// Hash of the options that shape the sequence of iterates (not the stopping limits): a resumed
-/// run must use the same ones.
-std::uint64_t AlgorithmFingerprint(const LbfgsOptions& options);
 
 /// The iteration of the checkpoint that dir/LATEST names, 0 when LATEST exists but names none
 /// that can be parsed, -1 when dir holds no LATEST (no complete checkpoint; partial ckpt-*
@@ -22,24 +19,9 @@ std::uint64_t AlgorithmFingerprint(const LbfgsOptions& options);
 /// `dir` itself (the one a run resumes from). Local (file system only).
 long long ProbeCheckpoint(const std::string& dir, const std::string& unless_same_as);
 
-/// The solver's scalar state at an iteration boundary; with the history, x, g and the f ring it is
-/// everything a run needs to continue exactly.
-struct SolverScalars {
-  int iterations = 0;
-  int evaluations = 0;
-  double f = 0;
-  double gg = 0;
-  double g0_norm = 0;
-  double step = 0;
-  int skipped_updates = 0;
-  int history_resets = 0;
-  int gram_refreshes = 0;
-  bool refresh_pending = false;
-};
-
 /// The solver state a checkpoint holds (references into the solver).
 struct CheckpointState {
-  SolverScalars& scalars;
+  SolverState& scalars;
   std::vector<double>& past_f;
   History& history;
   Eigen::VectorXd& x;

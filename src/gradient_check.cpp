@@ -81,10 +81,6 @@ double FromBits(std::uint64_t bits) {
   return v;
 }
 
-int LowestRank(bool mine, Reducer& reducer) {
-  return reducer.MinInt(mine ? reducer.rank() : reducer.size());
-}
-
 // The objective's calls and the agreement after each: one Sum of [threw, non-finite, values...]
 // over the ranks, then (only when some rank threw) the lowest throwing rank's message.
 class Evaluator {
@@ -108,14 +104,13 @@ class Evaluator {
     payload[1] = error.empty() && non_finite ? 1.0 : 0.0;
     reducer_.Sum(payload.data(), static_cast<int>(payload.size()));
     if (payload[0] > 0) {
-      const int root = LowestRank(!error.empty(), reducer_);
-      std::string text = error;
-      reducer_.Broadcast(text, root);
-      Fail("the objective threw on rank " + std::to_string(root) + " at " + where + ": " + text);
+      const Reducer::Failure f = reducer_.FirstFailure(!error.empty(), error);
+      Fail("the objective threw on rank " + std::to_string(f.rank) + " at " + where + ": " +
+           f.message);
       return false;
     }
     if (payload[1] > 0) {
-      const int root = LowestRank(non_finite, reducer_);
+      const int root = reducer_.LowestRank(non_finite);
       result_.finite = false;
       Fail("non-finite value at " + where + " (first on rank " + std::to_string(root) + ")");
       return false;
@@ -177,7 +172,7 @@ GradientCheckResult CheckGradient(Objective& objective, const Partition& part,
   }
   if (flags[2] != 0) throw std::invalid_argument("CheckGradient: " + invalid);
   if (flags[3] != 0) {
-    const int root = LowestRank(bad_size, reducer);
+    const int root = reducer.LowestRank(bad_size);
     throw std::invalid_argument("CheckGradient: x_local does not match the partition on rank " +
                                 std::to_string(root));
   }
@@ -185,12 +180,12 @@ GradientCheckResult CheckGradient(Objective& objective, const Partition& part,
   GradientCheckResult result;
   Evaluator evaluator(objective, reducer, result);
   if (flags[4] != 0) {
-    const int root = LowestRank(!alloc_error.empty(), reducer);
+    const int root = reducer.LowestRank(!alloc_error.empty());
     evaluator.Fail("could not allocate the workspace on rank " + std::to_string(root));
     return result;
   }
   if (flags[5] != 0) {
-    const int root = LowestRank(!x_finite, reducer);
+    const int root = reducer.LowestRank(!x_finite);
     result.finite = false;
     evaluator.Fail("x has a non-finite entry on rank " + std::to_string(root));
     return result;

@@ -2,18 +2,19 @@
 
 #include "assert.hpp"
 #include "first_touch.hpp"
+#include "payload.hpp"
 
 namespace dlbfgs::internal {
 
 History::History(Eigen::Index n_local, int m)
     : S(Eigen::MatrixXd::Zero(n_local, m + 1)),
       Y(Eigen::MatrixXd::Zero(n_local, m + 1)),
-      SS(Eigen::MatrixXd::Zero(m + 1, m + 1)),
-      SY(Eigen::MatrixXd::Zero(m + 1, m + 1)),
-      YY(Eigen::MatrixXd::Zero(m + 1, m + 1)),
-      Sg(Eigen::VectorXd::Zero(m + 1)),
-      Yg(Eigen::VectorXd::Zero(m + 1)),
-      m_(m) {
+      m_(m),
+      ss_(Eigen::MatrixXd::Zero(m + 1, m + 1)),
+      sy_(Eigen::MatrixXd::Zero(m + 1, m + 1)),
+      yy_(Eigen::MatrixXd::Zero(m + 1, m + 1)),
+      sg_(Eigen::VectorXd::Zero(m + 1)),
+      yg_(Eigen::VectorXd::Zero(m + 1)) {
   FirstTouch(S.data(), S.size());
   FirstTouch(Y.data(), Y.size());
 }
@@ -25,6 +26,55 @@ void History::AcceptSpare() {
   } else {
     ++count_;
   }
+}
+
+void History::AppendPair(const PairProducts& p, const double* cross) {
+  const int t = Spare();
+  sy_(t, t) = p.sy;
+  yy_(t, t) = p.yy;
+  ss_(t, t) = p.ss;
+  sg_(t) = p.sg;
+  yg_(t) = p.yg;
+  if (cross != nullptr) {
+    for (int k = 0; k < count_; ++k) {
+      const int j = Slot(k);
+      const double* o = cross + kCrossPerPair * j;
+      sy_(j, t) = o[kSjYt];
+      yy_(j, t) = yy_(t, j) = o[kYjYt];
+      ss_(j, t) = ss_(t, j) = o[kSjSt];
+      sy_(t, j) = o[kYjSt];
+    }
+  }
+  AcceptSpare();
+}
+
+void History::ApplyGradientProducts(const double* cross) {
+  for (int k = 0; k < count_; ++k) {
+    const int j = Slot(k);
+    sg_(j) = cross[kCrossPerPair * j + kSjVt];
+    yg_(j) = cross[kCrossPerPair * j + kYjVt];
+  }
+}
+
+void History::ApplyRefresh(const double* blocks) {
+  const int n = slots();
+  for (int k = 0; k < count_; ++k) {
+    for (int l = 0; l < count_; ++l) {
+      const int i = Slot(k);
+      const int j = Slot(l);
+      ss_(i, j) = blocks[i + n * j];
+      sy_(i, j) = blocks[n * n + i + n * j];
+      yy_(i, j) = blocks[2 * n * n + i + n * j];
+    }
+  }
+}
+
+std::array<GramArray, 5> History::GramArrays() {
+  return {{{"SS", ss_.data(), ss_.size()},
+           {"SY", sy_.data(), sy_.size()},
+           {"YY", yy_.data(), yy_.size()},
+           {"Sg", sg_.data(), sg_.size()},
+           {"Yg", yg_.data(), yg_.size()}}};
 }
 
 }  // namespace dlbfgs::internal

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <memory>
 
 #include "dlbfgs/options.hpp"
@@ -11,6 +12,10 @@ struct PhiSample {
   double alpha = 0;
   double phi = 0;   ///< +inf when f or the gradient is not finite at the trial point
   double dphi = 0;  ///< phi'(alpha) = g(x + alpha d)'d
+  /// The first-order model of phi(alpha) - phi(0) along the trial path, when the path is not a
+  /// straight line (OWL-QN: v'(x(alpha) - x) on the orthant-projected path); NaN for a straight
+  /// line, where it is alpha phi'(0). Backtracking's Armijo test uses it.
+  double model = std::numeric_limits<double>::quiet_NaN();
   /// The evaluator asks the search to stop at once (objective error, stop request, evaluation
   /// budget): the search returns kAborted without looking at phi.
   bool abort = false;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "fingerprint.hpp"
 #include "option_fields.hpp"
@@ -18,12 +19,44 @@ std::string Violation(const char* field, T value, const char* condition) {
   return out.str();
 }
 
+// An algorithm option (it shapes the iterates) and a limit or location (it does not).
+enum Kind : bool { kLimit = false, kAlgorithm = true };
+
 template <typename T>
-internal::OptionField Field(const char* name, const T& value) {
+internal::OptionField Field(const char* name, const T& value, Kind kind) {
   internal::Fingerprint h;
   h.Add(value);
-  return {name, h.value()};
+  return {name, h.value(), kind == kAlgorithm};
 }
+
+// The number of fields of an aggregate: the largest N for which T{AnyField x N} compiles (the
+// technique of Boost.PFR). It is the compile-time tripwire of OptionFields().
+struct AnyField {
+  template <typename T>
+  operator T() const;  // never defined: unevaluated contexts only
+};
+
+template <typename T, typename... A>
+constexpr auto BraceConstructible(int) -> decltype(T{std::declval<A>()...}, true) {
+  return true;
+}
+template <typename T, typename... A>
+constexpr bool BraceConstructible(...) {
+  return false;
+}
+
+template <typename T, typename... A>
+constexpr int FieldCount() {
+  if constexpr (BraceConstructible<T, A..., AnyField>(0)) {
+    return FieldCount<T, A..., AnyField>();
+  } else {
+    return static_cast<int>(sizeof...(A));
+  }
+}
+
+static_assert(FieldCount<LbfgsOptions>() == internal::kOptionFieldCount + 1,
+              "LbfgsOptions gained or lost a field: list it in OptionFields() (algorithm or "
+              "limit), check it in ValidateOptions(), then update kOptionFieldCount");
 
 }  // namespace
 
@@ -31,37 +64,49 @@ namespace internal {
 
 std::array<OptionField, kOptionFieldCount> OptionFields(const LbfgsOptions& o) {
   return {{
-      Field("history_size", o.history_size),
-      Field("grad_tol", o.grad_tol),
-      Field("grad_rel_tol", o.grad_rel_tol),
-      Field("f_rel_tol", o.f_rel_tol),
-      Field("past", o.past),
-      Field("max_iterations", o.max_iterations),
-      Field("max_evaluations", o.max_evaluations),
-      Field("two_loop", static_cast<int>(o.two_loop)),
-      Field("line_search", static_cast<int>(o.line_search)),
-      Field("c1", o.c1),
-      Field("c2", o.c2),
-      Field("backtracking_wolfe", o.backtracking_wolfe),
-      Field("max_line_search_evaluations", o.max_line_search_evaluations),
-      Field("min_step", o.min_step),
-      Field("max_step", o.max_step),
-      Field("curvature_eps", o.curvature_eps),
-      Field("gram_refresh_interval", o.gram_refresh_interval),
-      Field("gram_check_tol", o.gram_check_tol),
-      Field("checkpoint_dir", o.checkpoint_dir),
-      Field("checkpoint_every", o.checkpoint_every),
-      Field("existing_checkpoint", static_cast<int>(o.existing_checkpoint)),
-      Field("resume_dir", o.resume_dir),
-      Field("checkpoint_label", o.checkpoint_label),
+      Field("history_size", o.history_size, kAlgorithm),
+      Field("l1_weight", o.l1_weight, kAlgorithm),
+      Field("grad_tol", o.grad_tol, kLimit),
+      Field("grad_rel_tol", o.grad_rel_tol, kLimit),
+      Field("f_rel_tol", o.f_rel_tol, kLimit),
+      Field("past", o.past, kAlgorithm),  // sizes the saved ring of past f
+      Field("max_iterations", o.max_iterations, kLimit),
+      Field("max_evaluations", o.max_evaluations, kLimit),
+      Field("two_loop", static_cast<int>(o.two_loop), kAlgorithm),
+      Field("line_search", static_cast<int>(o.line_search), kAlgorithm),
+      Field("c1", o.c1, kAlgorithm),
+      Field("c2", o.c2, kAlgorithm),
+      Field("backtracking_wolfe", o.backtracking_wolfe, kAlgorithm),
+      Field("max_line_search_evaluations", o.max_line_search_evaluations, kAlgorithm),
+      Field("min_step", o.min_step, kAlgorithm),
+      Field("max_step", o.max_step, kAlgorithm),
+      Field("curvature_eps", o.curvature_eps, kAlgorithm),
+      Field("gram_refresh_interval", o.gram_refresh_interval, kAlgorithm),
+      Field("gram_check_tol", o.gram_check_tol, kAlgorithm),
+      Field("checkpoint_dir", o.checkpoint_dir, kLimit),
+      Field("checkpoint_every", o.checkpoint_every, kLimit),
+      Field("existing_checkpoint", static_cast<int>(o.existing_checkpoint), kLimit),
+      Field("resume_dir", o.resume_dir, kLimit),
+      Field("checkpoint_label", o.checkpoint_label, kLimit),
   }};
+}
+
+std::uint64_t AlgorithmFingerprint(const LbfgsOptions& o) {
+  Fingerprint h;
+  for (const OptionField& field : OptionFields(o)) {
+    if (field.algorithm) h.Add(field.hash);
+  }
+  return h.value();
 }
 
 }  // namespace internal
 
 std::string ValidateOptions(const LbfgsOptions& o) {
-  if (o.history_size < 1 || o.history_size > 1000) {
-    return Violation("history_size", o.history_size, "in [1, 1000]");
+  if (o.history_size < 0 || o.history_size > 1000) {
+    return Violation("history_size", o.history_size, "in [0, 1000]");
+  }
+  if (!(o.l1_weight >= 0) || !std::isfinite(o.l1_weight)) {
+    return Violation("l1_weight", o.l1_weight, ">= 0 and finite");
   }
   if (!(o.grad_tol >= 0) || !std::isfinite(o.grad_tol)) {
     return Violation("grad_tol", o.grad_tol, ">= 0 and finite");
@@ -85,6 +130,10 @@ std::string ValidateOptions(const LbfgsOptions& o) {
   }
   if (!(o.c1 > 0 && o.c1 < 0.5)) return Violation("c1", o.c1, "in (0, 0.5)");
   if (!(o.c2 > o.c1 && o.c2 < 1)) return Violation("c2", o.c2, "in (c1, 1)");
+  if (o.backtracking_wolfe && o.l1_weight > 0) {
+    return Violation("backtracking_wolfe", "true",
+                     "false when l1_weight > 0 (OWL-QN's line search is Armijo backtracking)");
+  }
   if (o.max_line_search_evaluations < 1 || o.max_line_search_evaluations > 1000) {
     return Violation("max_line_search_evaluations", o.max_line_search_evaluations, "in [1, 1000]");
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "payload.hpp"
+
 namespace dlbfgs::internal {
 namespace {
 
@@ -186,27 +188,63 @@ DLBFGS_INLINE void CrossProducts(const double* const* col, const double* const* 
 }
 
 // One step of the trial's own pass: writes s_t = x_t - x and y_t = g_t - g, and accumulates
-// g_t'd, g_t'g_t, s_t'y_t, y_t'y_t, s_t's_t, s_t'g_t, y_t'g_t in acc[0..6].
+// v_t'd, v_t'v_t, s_t'y_t, y_t'y_t, s_t's_t, s_t'v_t, y_t'v_t in acc[0..6], where v_t is the
+// gradient the direction sees (g_t itself unless kSeparateV).
+template <bool kSeparateV>
 DLBFGS_INLINE void TrialStep(const double* x, const double* xt, const double* g, const double* gt,
-                             const double* d, Eigen::Index q, double* st, double* yt, Pack* acc) {
+                             const double* vt, const double* d, Eigen::Index q, double* st,
+                             double* yt, Pack* acc) {
   for (Eigen::Index l = q; l < q + kStep; l += kLanes) {
-    Pack xv, xtv, gv, gtv, dv;
+    Pack xv, xtv, gv, gtv, vtv, dv;
     Load(xv, x + l);
     Load(xtv, xt + l);
     Load(gv, g + l);
     Load(gtv, gt + l);
+    if (kSeparateV) {
+      Load(vtv, vt + l);
+    } else {
+      vtv = gtv;
+    }
     Load(dv, d + l);
     const Pack s = xtv - xv;
     const Pack y = gtv - gv;
     Store(st + l, s);
     Store(yt + l, y);
-    acc[0] += gtv * dv;
-    acc[1] += gtv * gtv;
+    acc[0] += vtv * dv;
+    acc[1] += vtv * vtv;
     acc[2] += s * y;
     acc[3] += y * y;
     acc[4] += s * s;
-    acc[5] += s * gtv;
-    acc[6] += y * gtv;
+    acc[5] += s * vtv;
+    acc[6] += y * vtv;
+  }
+}
+
+// The trial's own sums over the rows [0, len) of one block (see TrialStep).
+template <bool kSeparateV>
+DLBFGS_INLINE void TrialSums(const double* xp, const double* xtp, const double* gp,
+                             const double* gtp, const double* vtp, const double* dp,
+                             Eigen::Index len, Eigen::Index last, double* st, double* yt,
+                             Pack* acc) {
+  Eigen::Index i = 0;
+  for (; i + kStep <= len; i += kStep) {
+    const Eigen::Index ahead = std::min(i + kAhead, last);
+    DLBFGS_PREFETCH(xp + ahead);
+    DLBFGS_PREFETCH(xtp + ahead);
+    DLBFGS_PREFETCH(gp + ahead);
+    DLBFGS_PREFETCH(gtp + ahead);
+    if (kSeparateV) DLBFGS_PREFETCH(vtp + ahead);
+    DLBFGS_PREFETCH(dp + ahead);
+    TrialStep<kSeparateV>(xp, xtp, gp, gtp, vtp, dp, i, st, yt, acc);
+  }
+  if (i < len) {
+    const double* in[6] = {xp, xtp, gp, gtp, vtp, dp};
+    const Tail<6> tin(in, i, len - i);
+    double stt[kStep], ytt[kStep];
+    TrialStep<kSeparateV>(tin.p[0], tin.p[1], tin.p[2], tin.p[3], tin.p[4], tin.p[5], 0, stt, ytt,
+                          acc);
+    std::copy_n(stt, len - i, st + i);
+    std::copy_n(ytt, len - i, yt + i);
   }
 }
 
@@ -263,47 +301,31 @@ DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients
   return gd;
 }
 
-DLBFGS_KERNEL TrialPartials TrialPass(History& h, const Eigen::VectorXd& x,
-                                      const Eigen::VectorXd& xt, const Eigen::VectorXd& g,
-                                      const Eigen::VectorXd& gt, const Eigen::VectorXd& d,
-                                      double* old) {
-  const Eigen::Index n = x.size();
+DLBFGS_KERNEL TrialPartials TrialPass(History& h, const TrialVectors& v, double* cross) {
+  const Eigen::Index n = v.x.size();
   const int t = h.Spare();
   const int count = h.count();
+  const bool separate_v = v.vt.data() != v.gt.data();
   TrialPartials p;
-  if (old != nullptr) {
-    for (int k = 0; k < count; ++k) std::fill_n(old + 6 * h.Slot(k), 6, 0.0);
+  if (cross != nullptr) {
+    for (int k = 0; k < count; ++k) std::fill_n(cross + kCrossPerPair * h.Slot(k), 6, 0.0);
   }
   for (Eigen::Index b = 0; b < n; b += kBlock) {
     const Eigen::Index len = std::min(kBlock, n - b);
     const Eigen::Index last = n - b - 1;
-    const double* xp = x.data() + b;
-    const double* xtp = xt.data() + b;
-    const double* gp = g.data() + b;
-    const double* gtp = gt.data() + b;
-    const double* dp = d.data() + b;
     double* st = h.S.col(t).data() + b;
     double* yt = h.Y.col(t).data() + b;
+    const double* gtp = v.gt.data() + b;
+    const double* vtp = v.vt.data() + b;
 
     // The candidate pair and the trial's own sums.
     Pack acc[7] = {};
-    Eigen::Index i = 0;
-    for (; i + kStep <= len; i += kStep) {
-      const Eigen::Index ahead = std::min(i + kAhead, last);
-      DLBFGS_PREFETCH(xp + ahead);
-      DLBFGS_PREFETCH(xtp + ahead);
-      DLBFGS_PREFETCH(gp + ahead);
-      DLBFGS_PREFETCH(gtp + ahead);
-      DLBFGS_PREFETCH(dp + ahead);
-      TrialStep(xp, xtp, gp, gtp, dp, i, st, yt, acc);
-    }
-    if (i < len) {
-      const double* in[5] = {xp, xtp, gp, gtp, dp};
-      const Tail<5> tin(in, i, len - i);
-      double stt[kStep], ytt[kStep];
-      TrialStep(tin.p[0], tin.p[1], tin.p[2], tin.p[3], tin.p[4], 0, stt, ytt, acc);
-      std::copy_n(stt, len - i, st + i);
-      std::copy_n(ytt, len - i, yt + i);
+    if (separate_v) {
+      TrialSums<true>(v.x.data() + b, v.xt.data() + b, v.g.data() + b, gtp, vtp, v.d.data() + b,
+                      len, last, st, yt, acc);
+    } else {
+      TrialSums<false>(v.x.data() + b, v.xt.data() + b, v.g.data() + b, gtp, vtp, v.d.data() + b,
+                       len, last, st, yt, acc);
     }
     p.gtd += Sum(acc[0]);
     p.gg += Sum(acc[1]);
@@ -312,19 +334,19 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const Eigen::VectorXd& x,
     p.ss += Sum(acc[4]);
     p.sg += Sum(acc[5]);
     p.yg += Sum(acc[6]);
-    if (old == nullptr) continue;
+    if (cross == nullptr) continue;
 
     // Cross products with the stored pairs, two pairs (four columns) per pass over the block's
-    // g_t, y_t, s_t (in L2). prod[3 r + 0, 1, 2] = col[r]'g_t, col[r]'y_t, col[r]'s_t.
-    const double* vec[3] = {gtp, yt, st};
-    auto add = [old](int j, const double* prod) {
-      double* o = old + 6 * j;  // s_j'g_t, y_j'g_t, s_j'y_t, y_j'y_t, s_j's_t, y_j's_t
-      o[0] += prod[0];
-      o[1] += prod[3];
-      o[2] += prod[1];
-      o[3] += prod[4];
-      o[4] += prod[2];
-      o[5] += prod[5];
+    // v_t, y_t, s_t (in L2). prod[3 r + 0, 1, 2] = col[r]'v_t, col[r]'y_t, col[r]'s_t.
+    const double* vec[3] = {vtp, yt, st};
+    auto add = [cross](int j, const double* prod) {
+      double* o = cross + kCrossPerPair * j;
+      o[kSjVt] += prod[0];
+      o[kYjVt] += prod[3];
+      o[kSjYt] += prod[1];
+      o[kYjYt] += prod[4];
+      o[kSjSt] += prod[2];
+      o[kYjSt] += prod[5];
     };
     int k = 0;
     for (; k + 1 < count; k += 2) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace dlbfgs::internal {
 
@@ -47,6 +48,22 @@ void Reducer::Broadcast(std::string& text, int root) {
   MPI_Bcast(buffer, kMax + 1, MPI_CHAR, root, comm_);
   buffer[kMax] = '\0';
   text = buffer;
+}
+
+Reducer::Failure Reducer::FirstFailure(bool failed_here, std::string message) {
+  Failure f;
+  f.rank = LowestRank(failed_here);
+  f.message = std::move(message);
+  Broadcast(f.message, f.rank);
+  return f;
+}
+
+std::string Reducer::AgreeOnFailure(bool failed_here, std::string message) {
+  double failed = failed_here ? 1.0 : 0.0;
+  Sum(&failed, 1);
+  if (failed == 0) return "";
+  const Failure f = FirstFailure(failed_here, std::move(message));
+  return "rank " + std::to_string(f.rank) + ": " + f.message;
 }
 
 }  // namespace dlbfgs::internal

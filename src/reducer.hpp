@@ -30,6 +30,22 @@ class Reducer {
   /// Broadcasts `text` (at most 1000 characters kept) from rank `root`. Collective.
   void Broadcast(std::string& text, int root);
 
+  /// The lowest rank for which `mine` is true, or size() when there is none (error path only).
+  /// Collective.
+  int LowestRank(bool mine) { return MinInt(mine ? rank_ : size_); }
+  /// The lowest failing rank and its message.
+  struct Failure {
+    int rank = 0;
+    std::string message;
+  };
+  /// After a vote has shown that some rank failed: the lowest rank with `failed_here` and its
+  /// `message`, identical on every rank (error path only: two collectives). Collective.
+  Failure FirstFailure(bool failed_here, std::string message);
+  /// Votes on `failed_here` in one allreduce: "" on every rank when no rank failed, otherwise
+  /// "rank R: MESSAGE" of the lowest failing rank R, on every rank (two more collectives).
+  /// Collective.
+  std::string AgreeOnFailure(bool failed_here, std::string message);
+
   int rank() const { return rank_; }
   int size() const { return size_; }
   const CommStats& stats() const { return stats_; }

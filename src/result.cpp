@@ -28,6 +28,8 @@ const char* ToString(TerminationReason reason) {
       return "checkpoint_failed";
     case TerminationReason::kOutOfMemory:
       return "out_of_memory";
+    case TerminationReason::kNoDescentDirection:
+      return "no_descent_direction";
   }
   return "unknown";
 }

@@ -12,5 +12,6 @@
 #include "dlbfgs/options.hpp"
 #include "dlbfgs/partition.hpp"
 #include "dlbfgs/problems.hpp"
+#include "dlbfgs/replicated.hpp"
 #include "dlbfgs/result.hpp"
 #include "dlbfgs/version.hpp"

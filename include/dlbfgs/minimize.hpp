@@ -22,4 +22,15 @@ namespace dlbfgs {
 LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
                      const LbfgsOptions& options = LbfgsOptions());
 
+/// Minimize() with per-variable L1 weights: with options.l1_weight > 0 it minimises
+/// F(x) = f(x) + sum_i lambda_i |x_i|, lambda_i = options.l1_weight * l1_weights_local[i], with
+/// OWL-QN (see LbfgsOptions::l1_weight). `l1_weights_local` is this rank's block (size
+/// part.local_size()), every entry finite and >= 0; 0 leaves a variable unpenalised (e.g. an
+/// intercept). Collective. Throws std::invalid_argument on every rank alike when a weight is
+/// negative or not finite, or the block has the wrong size. With l1_weight = 0 the weights are
+/// checked and otherwise ignored.
+LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
+                     const LbfgsOptions& options,
+                     const Eigen::Ref<const Eigen::VectorXd>& l1_weights_local);
+
 }  // namespace dlbfgs

@@ -51,8 +51,20 @@ using IterationCallback = std::function<CallbackResult(const IterationSummary&)>
 /// Minimize() rejects out-of-range values with std::invalid_argument naming the field. Every rank
 /// must pass the same values (checked collectively; the callback is not compared).
 struct LbfgsOptions {
-  /// Number m of (s, y) pairs kept. Range [1, 1000]. Memory: about (2m + 7) n_local doubles.
+  /// Number m of (s, y) pairs kept. Range [0, 1000]; 0 is steepest descent (d = -g with the same
+  /// line search and evaluation), a baseline for comparisons, not a recommendation. Memory: about
+  /// (2m + 7) n_local doubles (3 n_local more with an L1 term).
   int history_size = 10;
+
+  /// L1 regularisation: Minimize() minimises F(x) = f(x) + sum_i lambda_i |x_i| with OWL-QN
+  /// (Andrew & Gao, ICML 2007), lambda_i = l1_weight * w_i for the per-variable weights w of the
+  /// Minimize() overload that takes them (every w_i = 1 otherwise; w_i = 0 leaves x_i
+  /// unpenalised, e.g. an intercept). The stopping tests then use the norm of the minimum-norm
+  /// subgradient of F (LbfgsResult::optimality), and the line search is Armijo backtracking along
+  /// the orthant-projected path (More-Thuente does not apply: with kMoreThuente the run uses
+  /// backtracking and says so in LbfgsResult::line_search). Range >= 0 and finite; 0: plain
+  /// L-BFGS, bitwise the run without this field.
+  double l1_weight = 0;
 
   // Stopping tests, checked after every accepted step (and at the start point).
   /// Stop when ||g||_2 <= grad_tol (absolute, global 2-norm). Range >= 0.
@@ -79,7 +91,7 @@ struct LbfgsOptions {
   /// backtracking_wolfe). Range (c1, 1).
   double c2 = 0.9;
   /// Backtracking only: also require the weak Wolfe curvature condition phi'(a) >= c2 phi'(0),
-  /// growing the step when it fails.
+  /// growing the step when it fails. Must be false with l1_weight > 0.
   bool backtracking_wolfe = false;
   /// Most objective evaluations one line search may spend. Range [1, 1000].
   int max_line_search_evaluations = 20;

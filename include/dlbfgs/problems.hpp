@@ -49,6 +49,9 @@ class Problem : public Objective {
   /// Writes this rank's block of the known global minimiser and returns true, or returns false
   /// when no closed form is known. Local.
   virtual bool KnownMinimizer(Eigen::Ref<Eigen::VectorXd> x_local) const = 0;
+  /// What a checkpoint of this problem is bound to (LbfgsOptions::checkpoint_label): its name
+  /// and the parameters that change it ("problem=NAME", "problem=quadratic condition=K"). Local.
+  virtual std::string CheckpointLabel() const { return "problem=" + info().name; }
 };
 
 /// Builds problem `name` on `part`. Throws std::invalid_argument when the name is unknown, n is

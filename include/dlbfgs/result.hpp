@@ -19,6 +19,9 @@ enum class TerminationReason {
   kInterrupted,        ///< RequestStop() (SIGTERM/SIGINT in the dlbfgs program)
   kCheckpointFailed,   ///< a checkpoint could not be written on at least one rank
   kOutOfMemory,        ///< the workspace could not be allocated on at least one rank
+  /// With an L1 term: the orthant-projected direction is zero (no coordinate can move), even
+  /// along the steepest-descent pseudo-gradient.
+  kNoDescentDirection,
 };
 
 /// Short snake_case name of a reason ("gradient_tolerance", ...). Local.
@@ -43,9 +46,12 @@ struct PhaseTimes {
 /// State after an accepted iteration, passed to the callback. Identical on every rank except
 /// `seconds`, which is this rank's clock.
 struct IterationSummary {
-  int iteration = 0;      ///< accepted steps so far (0: the start point)
-  double f = 0;           ///< f(x_k)
-  double grad_norm = 0;   ///< ||g(x_k)||_2
+  int iteration = 0;     ///< accepted steps so far (0: the start point)
+  double f = 0;          ///< f(x_k)
+  double grad_norm = 0;  ///< ||grad f(x_k)||_2
+  /// The stopping measure at x_k: ||g||_2, or with an L1 term the norm of F's minimum-norm
+  /// subgradient (the pseudo-gradient).
+  double optimality = 0;
   double step = 0;        ///< accepted step length alpha_k (0 at the start point)
   int evaluations = 0;    ///< objective evaluations so far
   int history_count = 0;  ///< (s, y) pairs currently stored
@@ -67,9 +73,19 @@ struct IterationSummary {
 /// on every rank.
 struct LbfgsResult {
   TerminationReason reason = TerminationReason::kMaxIterations;
-  std::string message;      ///< one human-readable line
-  double f = 0;             ///< f at the returned x
-  double grad_norm = 0;     ///< ||g||_2 at the returned x
+  std::string message;   ///< one human-readable line
+  double f = 0;          ///< f at the returned x (with an L1 term: F = f + sum lambda |x|)
+  double grad_norm = 0;  ///< ||grad f||_2 at the returned x (the smooth part)
+  /// What the stopping tests compare with grad_tol: ||grad f||_2, or with an L1 term the 2-norm
+  /// of the minimum-norm subgradient of F.
+  double optimality = 0;
+  /// With an L1 term: ||x||_1, sum_i lambda_i |x_i| and the number of non-zero x_i at the returned
+  /// x. Without one: 0, 0 and -1 (not computed).
+  double l1_norm = 0;
+  double l1_penalty = 0;
+  long long nonzeros = -1;
+  /// The line search that ran ("more-thuente" or "backtracking"; backtracking with an L1 term).
+  std::string line_search;
   int iterations = 0;       ///< accepted steps
   int evaluations = 0;      ///< objective evaluations, the start point included
   int skipped_updates = 0;  ///< pairs rejected by the curvature safeguard

@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -18,7 +19,9 @@ namespace {
 class Quadratic final : public ProblemBase {
  public:
   Quadratic(const Partition& part, double condition)
-      : ProblemBase(part, QuadraticInfo()), lambda_(static_cast<std::size_t>(part.local_size())) {
+      : ProblemBase(part, QuadraticInfo()),
+        condition_(condition),
+        lambda_(static_cast<std::size_t>(part.local_size())) {
     const Eigen::Index n = part.global_size();
     const double log_kappa = std::log(condition);
     for (Eigen::Index k = 0; k < part.local_size(); ++k) {
@@ -52,7 +55,14 @@ class Quadratic final : public ProblemBase {
     return true;
   }
 
+  std::string CheckpointLabel() const override {
+    char label[64];
+    std::snprintf(label, sizeof label, "problem=quadratic condition=%.17g", condition_);
+    return label;
+  }
+
  private:
+  double condition_;
   std::vector<double> lambda_;  // eigenvalues of this rank's block
 };
 

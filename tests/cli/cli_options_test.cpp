@@ -81,6 +81,41 @@ TEST(CliOptionsTest, LineSearchBacktrackingConvergesAndIsReported) {
   EXPECT_NE(b["f"], a["f"]);
 }
 
+// --l1: OWL-QN runs with backtracking (said in the JSON), reports the L1 fields, and its F is the
+// smooth f plus the penalty; --l1 0 is the plain run exactly.
+TEST(CliOptionsTest, L1RunsOwlqnAndReportsSparsity) {
+  const std::string cmd = "solve --problem quadratic --n 200 --condition 100 --json --quiet";
+  const Output plain = RunCli(cmd, 2), zero = RunCli(cmd + " --l1 0", 2),
+               l1 = RunCli(cmd + " --l1 0.5", 2);
+  ASSERT_EQ(l1.status, 0) << l1.err;
+  const nlohmann::json a = LastJson(plain), z = LastJson(zero), b = LastJson(l1);
+  EXPECT_EQ(z["f"], a["f"]);
+  EXPECT_EQ(z["iterations"], a["iterations"]);
+  EXPECT_TRUE(a["nonzeros"].is_null());
+  EXPECT_EQ(b["line_search"], "backtracking");
+  EXPECT_EQ(b["l1"], 0.5);
+  EXPECT_EQ(b["reason"], "gradient_tolerance");
+  EXPECT_LE(b["optimality"].get<double>(), 1e-5);
+  const long long nonzeros = b["nonzeros"].get<long long>();
+  EXPECT_GT(nonzeros, 0);
+  EXPECT_LE(nonzeros, 200);
+  EXPECT_NEAR(b["l1_penalty"].get<double>(), 0.5 * b["l1_norm"].get<double>(), 1e-12);
+  EXPECT_GT(b["f"].get<double>(), a["f"].get<double>()) << "F includes the penalty";
+}
+
+// --history 0 is steepest descent: it converges on an easy quadratic, with more iterations than
+// L-BFGS and no stored pair.
+TEST(CliOptionsTest, HistoryZeroIsSteepestDescent) {
+  const std::string cmd = "solve --problem quadratic --n 100 --condition 10 --json --quiet";
+  const Output gd = RunCli(cmd + " --history 0", 2), lbfgs = RunCli(cmd, 2);
+  ASSERT_EQ(gd.status, 0) << gd.err;
+  const nlohmann::json a = LastJson(gd), b = LastJson(lbfgs);
+  EXPECT_EQ(a["history_size"], 0);
+  EXPECT_EQ(a["skipped_updates"], 0);
+  EXPECT_GT(a["iterations"].get<int>(), b["iterations"].get<int>());
+  EXPECT_EQ(a["allreduce_calls"].get<long long>(), a["evaluations"].get<long long>() + 1);
+}
+
 // Kills: the relative test measured against another ||g0||, or stopping late or early.
 TEST(CliOptionsTest, GradRelTolStopsAtItsFractionOfTheFirstGradientNorm) {
   const double rel = 1e-4;

@@ -14,6 +14,7 @@
 
 #include "dlbfgs/partition.hpp"
 #include "history.hpp"
+#include "history_test_helpers.hpp"
 #include "mpi_test_helpers.hpp"
 #include "passes.hpp"
 #include "reducer.hpp"
@@ -92,17 +93,11 @@ struct LargeFixture {
       h.Y.col(t) = diag.cwiseProduct(h.S.col(t)) + 0.1 * Hashed(part, 200 + k);
       h.AcceptSpare();
     }
-    for (int k = 0; k < h.count(); ++k) {
-      const int i = h.Slot(k);
-      for (int l = 0; l < h.count(); ++l) {
-        const int j = h.Slot(l);
-        h.SS(i, j) = Dot(h.S.col(i), h.S.col(j));
-        h.SY(i, j) = Dot(h.S.col(i), h.Y.col(j));
-        h.YY(i, j) = Dot(h.Y.col(i), h.Y.col(j));
-      }
-      h.Sg(i) = Dot(h.S.col(i), g);
-      h.Yg(i) = Dot(h.Y.col(i), g);
-    }
+    dlbfgs::test_support::SetGram(
+        h, [&](int i, int j) { return Dot(h.S.col(i), h.S.col(j)); },
+        [&](int i, int j) { return Dot(h.S.col(i), h.Y.col(j)); },
+        [&](int i, int j) { return Dot(h.Y.col(i), h.Y.col(j)); },
+        [&](int i) { return Dot(h.S.col(i), g); }, [&](int i) { return Dot(h.Y.col(i), g); });
     gg = Dot(g, g);
   }
 
@@ -134,7 +129,7 @@ TEST(KernelsLargeTest, TrialPassMatchesEigenInEveryBlock) {
     const VectorXd x = Hashed(fx.part, 11), xt = Hashed(fx.part, 12), gt = Hashed(fx.part, 13),
                    d = Hashed(fx.part, 14);
     std::vector<double> old(6 * (kCapacity + 1), 0.0);
-    const auto p = dlbfgs::internal::TrialPass(fx.h, x, xt, fx.g, gt, d, old.data());
+    const auto p = dlbfgs::internal::TrialPass(fx.h, {x, xt, fx.g, gt, gt, d}, old.data());
     const int t = fx.h.Spare();
 
     // The candidate pair, row by row: one subtraction each, so exactly Eigen's.
@@ -169,7 +164,7 @@ TEST(KernelsLargeTest, TrialPassMatchesEigenInEveryBlock) {
 
     // Without the cross products the trial's own sums are the same numbers.
     LargeFixture again(kCapacity, pairs);
-    const auto q = dlbfgs::internal::TrialPass(again.h, x, xt, again.g, gt, d, nullptr);
+    const auto q = dlbfgs::internal::TrialPass(again.h, {x, xt, again.g, gt, gt, d}, nullptr);
     EXPECT_EQ(q.gtd, p.gtd);
     EXPECT_EQ(q.sy, p.sy);
     EXPECT_EQ(q.yg, p.yg);

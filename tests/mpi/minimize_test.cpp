@@ -371,7 +371,7 @@ TEST(MinimizeTest, BadOptionsThrowOnEveryRankNamingTheField) {
   CoupledQuadratic obj(part, 10);
   Eigen::VectorXd x = Eigen::VectorXd::Zero(part.local_size());
   LbfgsOptions o;
-  o.history_size = 0;
+  o.history_size = -1;
   try {
     dlbfgs::Minimize(obj, part, x, o);
     ADD_FAILURE() << "no exception";

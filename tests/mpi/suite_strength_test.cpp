@@ -676,8 +676,8 @@ TEST(SuiteStrengthTest, ValidateOptionsChecksTheRangeOfEveryField) {
   };
   double special = 0;  // NaN, then +inf, then -inf: read by the last cases
   const std::vector<Case> cases = {
-      {"history_size", [&](LbfgsOptions& o) { o.history_size = 0; }, false},
-      {"history_size", [&](LbfgsOptions& o) { o.history_size = 1; }, true},
+      {"history_size", [&](LbfgsOptions& o) { o.history_size = -1; }, false},
+      {"history_size", [&](LbfgsOptions& o) { o.history_size = 0; }, true},  // steepest descent
       {"history_size", [&](LbfgsOptions& o) { o.history_size = 1000; }, true},
       {"history_size", [&](LbfgsOptions& o) { o.history_size = 1001; }, false},
       {"grad_tol", [&](LbfgsOptions& o) { o.grad_tol = 0; }, true},
@@ -749,6 +749,16 @@ TEST(SuiteStrengthTest, ValidateOptionsChecksTheRangeOfEveryField) {
       {"max_step", [&](LbfgsOptions& o) { o.max_step = special; }, false},
       {"curvature_eps", [&](LbfgsOptions& o) { o.curvature_eps = special; }, false},
       {"gram_check_tol", [&](LbfgsOptions& o) { o.gram_check_tol = special; }, false},
+      {"l1_weight", [&](LbfgsOptions& o) { o.l1_weight = special; }, false},
+      {"l1_weight", [&](LbfgsOptions& o) { o.l1_weight = -1e-300; }, false},
+      {"l1_weight", [&](LbfgsOptions& o) { o.l1_weight = 0.5; }, true},
+      // OWL-QN's line search is Armijo only.
+      {"backtracking_wolfe",
+       [&](LbfgsOptions& o) {
+         o.l1_weight = 0.5;
+         o.backtracking_wolfe = true;
+       },
+       false},
   };
   EXPECT_EQ(dlbfgs::ValidateOptions(LbfgsOptions()), "") << "the defaults are valid";
   for (const double value :

@@ -9,6 +9,7 @@
 
 #include "dlbfgs/partition.hpp"
 #include "history.hpp"
+#include "history_test_helpers.hpp"
 #include "mpi_test_helpers.hpp"
 #include "passes.hpp"
 #include "reducer.hpp"
@@ -69,16 +70,15 @@ struct Fixture {
       }
     }
     g = g_global.segment(part.offset(), part.local_size());
-    for (int k = 0; k < h.count(); ++k) {
-      for (int l = 0; l < h.count(); ++l) {
-        const int i = h.Slot(k), j = h.Slot(l);
-        h.SS(i, j) = s_global[k].dot(s_global[l]);
-        h.SY(i, j) = s_global[k].dot(y_global[l]);
-        h.YY(i, j) = y_global[k].dot(y_global[l]);
-      }
-      h.Sg(h.Slot(k)) = s_global[k].dot(g_global);
-      h.Yg(h.Slot(k)) = y_global[k].dot(g_global);
-    }
+    // Slot -> position among the stored pairs (oldest first).
+    std::vector<int> pos(m + 1, 0);
+    for (int k = 0; k < h.count(); ++k) pos[h.Slot(k)] = k;
+    dlbfgs::test_support::SetGram(
+        h, [&](int i, int j) { return s_global[pos[i]].dot(s_global[pos[j]]); },
+        [&](int i, int j) { return s_global[pos[i]].dot(y_global[pos[j]]); },
+        [&](int i, int j) { return y_global[pos[i]].dot(y_global[pos[j]]); },
+        [&](int i) { return s_global[pos[i]].dot(g_global); },
+        [&](int i) { return y_global[pos[i]].dot(g_global); });
     gg = g_global.squaredNorm();
   }
 
@@ -137,32 +137,91 @@ TEST(TwoLoopTest, FusedEqualsClassicWithoutCommunication) {
 }
 
 TEST(TwoLoopTest, TrialPassWritesTheCandidatePairAndItsCrossProducts) {
-  Fixture fx(33, 4, 6);  // a full, wrapped ring
-  const Eigen::Index n = fx.part.global_size();
-  const Eigen::VectorXd x = RandomGlobal(n, 11), xt = RandomGlobal(n, 12), gt = RandomGlobal(n, 13),
-                        d = RandomGlobal(n, 14);
+  // vt = gt (plain L-BFGS) and vt != gt (OWL-QN: the products with the gradient use v_t, the pair
+  // uses y = g_t - g).
+  for (const bool separate : {false, true}) {
+    Fixture fx(33, 4, 6);  // a full, wrapped ring
+    const Eigen::Index n = fx.part.global_size();
+    const Eigen::VectorXd x = RandomGlobal(n, 11), xt = RandomGlobal(n, 12),
+                          gt = RandomGlobal(n, 13), d = RandomGlobal(n, 14);
+    const Eigen::VectorXd vt = separate ? RandomGlobal(n, 15) : gt;
+    auto local = [&](const Eigen::VectorXd& v) {
+      return Eigen::VectorXd(v.segment(fx.part.offset(), fx.part.local_size()));
+    };
+    std::vector<double> cross(6 * 5, 0.0);
+    const Eigen::VectorXd xl = local(x), xtl = local(xt), gtl = local(gt), vtl = local(vt),
+                          dl = local(d);
+    auto p = dlbfgs::internal::TrialPass(fx.h, {xl, xtl, fx.g, gtl, separate ? vtl : gtl, dl},
+                                         cross.data());
+    fx.reducer.Sum(cross.data(), static_cast<int>(cross.size()));
+    double sums[7] = {p.gtd, p.gg, p.sy, p.yy, p.ss, p.sg, p.yg};
+    fx.reducer.Sum(sums, 7);
+    const Eigen::VectorXd s = xt - x, y = gt - fx.g_global;
+    EXPECT_LE((GatherToAll(fx.part, fx.h.S.col(fx.h.Spare())) - s).norm(), 1e-15 * s.norm());
+    EXPECT_LE((GatherToAll(fx.part, fx.h.Y.col(fx.h.Spare())) - y).norm(), 1e-15 * y.norm());
+    const double expected[7] = {vt.dot(d), vt.dot(vt), s.dot(y), y.dot(y),
+                                s.dot(s),  s.dot(vt),  y.dot(vt)};
+    for (int i = 0; i < 7; ++i) {
+      EXPECT_NEAR(sums[i], expected[i], 1e-12 * (1 + std::fabs(expected[i]))) << separate;
+    }
+    for (int k = 0; k < fx.h.count(); ++k) {
+      const double* o = cross.data() + 6 * fx.h.Slot(k);
+      const Eigen::VectorXd& sk = fx.s_global[k];
+      const Eigen::VectorXd& yk = fx.y_global[k];
+      const double want[6] = {sk.dot(vt), yk.dot(vt), sk.dot(y), yk.dot(y), sk.dot(s), yk.dot(s)};
+      for (int i = 0; i < 6; ++i) {
+        EXPECT_NEAR(o[i], want[i], 1e-12 * (1 + std::fabs(want[i]))) << separate;
+      }
+    }
+  }
+}
+
+// The fused update path of the solver, pair after pair through the ring's wrap-arounds: each
+// trial's reduced products go into the History only through ApplyGradientProducts and
+// AppendPair, and afterwards every Gram entry equals the dense product of the stored vectors.
+TEST(TwoLoopTest, GramUpdatesEqualTheDenseProductsOfTheStoredVectors) {
+  const int m = 3;
+  const Eigen::Index n = 31;
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, n);
+  dlbfgs::internal::Reducer reducer(MPI_COMM_WORLD);
+  History h(part.local_size(), m);
   auto local = [&](const Eigen::VectorXd& v) {
-    return Eigen::VectorXd(v.segment(fx.part.offset(), fx.part.local_size()));
+    return Eigen::VectorXd(v.segment(part.offset(), part.local_size()));
   };
-  std::vector<double> old(6 * 5, 0.0);
-  auto p =
-      dlbfgs::internal::TrialPass(fx.h, local(x), local(xt), fx.g, local(gt), local(d), old.data());
-  fx.reducer.Sum(old.data(), static_cast<int>(old.size()));
-  double sums[7] = {p.gtd, p.gg, p.sy, p.yy, p.ss, p.sg, p.yg};
-  fx.reducer.Sum(sums, 7);
-  const Eigen::VectorXd s = xt - x, y = gt - fx.g_global;
-  EXPECT_LE((GatherToAll(fx.part, fx.h.S.col(fx.h.Spare())) - s).norm(), 1e-15 * s.norm());
-  EXPECT_LE((GatherToAll(fx.part, fx.h.Y.col(fx.h.Spare())) - y).norm(), 1e-15 * y.norm());
-  const double expected[7] = {gt.dot(d), gt.dot(gt), s.dot(y), y.dot(y),
-                              s.dot(s),  s.dot(gt),  y.dot(gt)};
-  for (int i = 0; i < 7; ++i)
-    EXPECT_NEAR(sums[i], expected[i], 1e-12 * (1 + std::fabs(expected[i])));
-  for (int k = 0; k < fx.h.count(); ++k) {
-    const double* o = old.data() + 6 * fx.h.Slot(k);
-    const Eigen::VectorXd& sk = fx.s_global[k];
-    const Eigen::VectorXd& yk = fx.y_global[k];
-    const double want[6] = {sk.dot(gt), yk.dot(gt), sk.dot(y), yk.dot(y), sk.dot(s), yk.dot(s)};
-    for (int i = 0; i < 6; ++i) EXPECT_NEAR(o[i], want[i], 1e-12 * (1 + std::fabs(want[i])));
+  Eigen::VectorXd x = local(RandomGlobal(n, 1)), g = local(RandomGlobal(n, 2));
+  const Eigen::VectorXd d = local(RandomGlobal(n, 3));
+  for (int k = 0; k < 8; ++k) {
+    const Eigen::VectorXd xt = local(RandomGlobal(n, 10 + k));
+    const Eigen::VectorXd gt = x + 0.5 * local(RandomGlobal(n, 30 + k));
+    std::vector<double> cross(6 * (m + 1), 0.0);
+    const auto p = dlbfgs::internal::TrialPass(h, {x, xt, g, gt, gt, d}, cross.data());
+    double sums[5] = {p.sy, p.yy, p.ss, p.sg, p.yg};
+    reducer.Sum(sums, 5);
+    reducer.Sum(cross.data(), static_cast<int>(cross.size()));
+    h.ApplyGradientProducts(cross.data());
+    h.AppendPair({sums[0], sums[1], sums[2], sums[3], sums[4]}, cross.data());
+    x = xt;
+    g = gt;
+    ASSERT_EQ(h.count(), std::min(k + 1, m));
+    auto dot = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+      double v = a.dot(b);
+      reducer.Sum(&v, 1);
+      return v;
+    };
+    auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-12 * (1 + std::fabs(b)); };
+    for (int a = 0; a < h.count(); ++a) {
+      const int i = h.Slot(a);
+      const Eigen::VectorXd si = h.S.col(i), yi = h.Y.col(i);
+      EXPECT_TRUE(near(h.Sg(i), dot(si, g))) << "after " << k + 1 << " pairs, slot " << i;
+      EXPECT_TRUE(near(h.Yg(i), dot(yi, g))) << "after " << k + 1 << " pairs, slot " << i;
+      for (int b = 0; b < h.count(); ++b) {
+        const int j = h.Slot(b);
+        const Eigen::VectorXd sj = h.S.col(j), yj = h.Y.col(j);
+        EXPECT_TRUE(near(h.SS(i, j), dot(si, sj))) << k << ": SS(" << i << ", " << j << ")";
+        EXPECT_TRUE(near(h.SY(i, j), dot(si, yj))) << k << ": SY(" << i << ", " << j << ")";
+        EXPECT_TRUE(near(h.YY(i, j), dot(yi, yj))) << k << ": YY(" << i << ", " << j << ")";
+      }
+    }
   }
 }
 

@@ -1,0 +1,133 @@
+#include "trial_geometry.hpp"
+
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "first_touch.hpp"
+#include "payload.hpp"
+
+namespace dlbfgs::internal {
+
+double TrialGeometry::Model(const double* block) const {
+  (void)block;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+namespace {
+
+class PlainGeometry final : public TrialGeometry {
+ public:
+  int PayloadSize() const override { return 0; }
+  void FormTrial(const Eigen::VectorXd& x, const Eigen::VectorXd& v, const Eigen::VectorXd& d,
+                 double alpha, Eigen::VectorXd& xt, double* block) override {
+    (void)v;
+    (void)block;
+    xt.noalias() = x + alpha * d;
+  }
+  const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
+                                       double* block) override {
+    (void)xt;
+    (void)block;
+    return gt;
+  }
+  const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const override { return g; }
+};
+
+// OWL-QN's pieces (Andrew & Gao 2007, Sections 3.1-3.2), coordinate by coordinate. A coordinate
+// with lambda_i = 0 is unpenalised: plain L-BFGS there (no orthant, no sign projection).
+class OrthantGeometry final : public TrialGeometry {
+ public:
+  OrthantGeometry(Eigen::Index n_local, double l1_weight, const double* weights)
+      : lambda_(n_local), v_(Eigen::VectorXd::Zero(n_local)), vt_(Eigen::VectorXd::Zero(n_local)) {
+    for (Eigen::Index i = 0; i < n_local; ++i) {
+      lambda_[i] = weights == nullptr ? l1_weight : l1_weight * weights[i];
+    }
+    FirstTouch(v_.data(), v_.size());
+    FirstTouch(vt_.data(), vt_.size());
+  }
+
+  int PayloadSize() const override { return kOrthantSize; }
+
+  // x_t = pi(x + alpha d; xi), xi_i = sign(x_i), or sign(-v_i) where x_i = 0: a coordinate that
+  // would leave its orthant is set to 0. The orthant of x_i = 0 comes from the pseudo-gradient,
+  // not from d (breeze #247).
+  void FormTrial(const Eigen::VectorXd& x, const Eigen::VectorXd& v, const Eigen::VectorXd& d,
+                 double alpha, Eigen::VectorXd& xt, double* block) override {
+    double penalty = 0, model = 0, l1 = 0, nonzeros = 0, moved = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      double t = x[i] + alpha * d[i];
+      if (lambda_[i] > 0) {
+        const double xi = x[i] != 0 ? x[i] : -v[i];
+        if (!(t * xi > 0)) t = 0;
+      }
+      xt[i] = t;
+      penalty += lambda_[i] * std::fabs(t);
+      model += v[i] * (t - x[i]);
+      l1 += std::fabs(t);
+      nonzeros += t != 0 ? 1 : 0;
+      moved += (t - x[i]) * (t - x[i]);
+    }
+    block[kPenalty] = penalty;
+    block[kModel] = model;
+    block[kL1Norm] = l1;
+    block[kNonzeros] = nonzeros;
+    block[kMovedSq] = moved;
+  }
+
+  const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
+                                       double* block) override {
+    PseudoGradient(xt, gt, vt_);
+    block[kSmoothGradSq] = gt.squaredNorm();
+    return vt_;
+  }
+  const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const override {
+    (void)g;
+    return v_;
+  }
+  void Accept() override { std::swap(v_, vt_); }
+  void Restore(const Eigen::VectorXd& x, const Eigen::VectorXd& g) override {
+    PseudoGradient(x, g, v_);
+  }
+
+  // The direction must stay in the orthant's descent cone: zero every d_i with d_i v_i >= 0.
+  void ProjectDirection(const Eigen::VectorXd& v, Eigen::VectorXd& d) override {
+    for (Eigen::Index i = 0; i < d.size(); ++i) {
+      if (lambda_[i] > 0 && d[i] * v[i] >= 0) d[i] = 0;
+    }
+  }
+
+  // F = f + sum lambda |x|: the L1 term belongs to the reference value too (breeze #697).
+  double Phi(double f, const double* block) const override { return f + block[kPenalty]; }
+  double Model(const double* block) const override { return block[kModel]; }
+
+ private:
+  // The minimum-norm subgradient of F at x, coordinate by coordinate (Andrew & Gao, eq. 4).
+  void PseudoGradient(const Eigen::VectorXd& x, const Eigen::VectorXd& g,
+                      Eigen::VectorXd& out) const {
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      const double l = lambda_[i];
+      if (x[i] > 0 || (x[i] == 0 && g[i] + l < 0)) {
+        out[i] = g[i] + l;
+      } else if (x[i] < 0 || (x[i] == 0 && g[i] - l > 0)) {
+        out[i] = g[i] - l;
+      } else {
+        out[i] = l > 0 ? 0.0 : g[i];
+      }
+    }
+  }
+
+  Eigen::VectorXd lambda_;
+  Eigen::VectorXd v_, vt_;  // the pseudo-gradient at x and at the trial point
+};
+
+}  // namespace
+
+std::unique_ptr<TrialGeometry> MakePlainGeometry() { return std::make_unique<PlainGeometry>(); }
+
+std::unique_ptr<TrialGeometry> MakeOrthantGeometry(Eigen::Index n_local, double l1_weight,
+                                                   const double* weights) {
+  return std::make_unique<OrthantGeometry>(n_local, l1_weight, weights);
+}
+
+}  // namespace dlbfgs::internal

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+
+namespace dlbfgs::internal {
+
+/// How a trial point is formed from (x, d, alpha) and judged, and which gradient the direction
+/// sees. The plain geometry is x + alpha d with the objective's gradient; the orthant geometry
+/// (OWL-QN, for an L1 term) projects onto the orthant of x and hands the direction the
+/// pseudo-gradient. Each adds its partial sums to the evaluation's payload (payload.hpp) and reads
+/// them back reduced; none communicates.
+class TrialGeometry {
+ public:
+  virtual ~TrialGeometry() = default;
+  /// Doubles this geometry appends to every evaluation's payload.
+  virtual int PayloadSize() const = 0;
+  /// Writes the trial point x_t = x(alpha) and this rank's partial sums that depend on it into
+  /// `block`. `v` is the gradient the direction sees at x. Local.
+  virtual void FormTrial(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                         const Eigen::VectorXd& d, double alpha, Eigen::VectorXd& xt,
+                         double* block) = 0;
+  /// After the objective wrote g_t: the gradient the direction sees at x_t (g_t itself, or a
+  /// vector the geometry owns), adding its partial sums to `block`. Local.
+  virtual const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
+                                               double* block) = 0;
+  /// The gradient the direction sees at the accepted iterate x (whose objective gradient is g).
+  virtual const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const = 0;
+  /// The trial became the iterate (after x and g were swapped with x_t and g_t). Local.
+  virtual void Accept() {}
+  /// Recomputes the direction's gradient at x from g (after a resume). Local.
+  virtual void Restore(const Eigen::VectorXd& x, const Eigen::VectorXd& g) {
+    (void)x;
+    (void)g;
+  }
+  /// Restricts d after the direction formed it (OWL-QN: zero every d_i that leaves the orthant's
+  /// descent cone, d_i v_i >= 0). Local.
+  virtual void ProjectDirection(const Eigen::VectorXd& v, Eigen::VectorXd& d) {
+    (void)v;
+    (void)d;
+  }
+  /// phi of a trial from the reduced sum of the objective's shares and the reduced block.
+  virtual double Phi(double f, const double* block) const {
+    (void)block;
+    return f;
+  }
+  /// The Armijo model term of a trial, from the reduced block: NaN for a straight line (the line
+  /// search then uses alpha phi'(0)).
+  virtual double Model(const double* block) const;
+};
+
+/// x + alpha d, with the objective's gradient.
+std::unique_ptr<TrialGeometry> MakePlainGeometry();
+
+/// OWL-QN (Andrew & Gao, ICML 2007) for F(x) = f(x) + sum_i lambda_i |x_i|, lambda_i =
+/// l1_weight * w_i (w empty: every w_i = 1). Allocates the pseudo-gradients (2 n_local doubles)
+/// and lambda (n_local).
+std::unique_ptr<TrialGeometry> MakeOrthantGeometry(Eigen::Index n_local, double l1_weight,
+                                                   const double* weights);
+
+}  // namespace dlbfgs::internal
