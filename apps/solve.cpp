@@ -321,10 +321,12 @@ LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, 
                          Trace* trace, int rank, int ranks) {
   char banner[256] = "";
   if (!a.quiet) {
+    const bool l1 = a.options.l1_weight > 0;  // OWL-QN: backtracking whatever was asked
     std::snprintf(banner, sizeof banner,
-                  "dlbfgs %s: %s, n = %lld, %d rank(s), m = %d, %s two-loop, %s line search",
+                  "dlbfgs %s: %s, n = %lld, %d rank(s), m = %d, %s two-loop, %s line search%s",
                   kVersion, a.problem.c_str(), a.n, ranks, a.options.history_size,
-                  a.two_loop.c_str(), a.line_search.c_str());
+                  a.two_loop.c_str(), l1 ? "backtracking" : a.line_search.c_str(),
+                  l1 ? ", L1 (OWL-QN)" : "");
   }
   // The banner and the header come with the first iterate, so that a run refused at start (a
   // bad checkpoint) prints only its error.

@@ -18,6 +18,8 @@ constexpr double kShrinkMin = 0.1;
 constexpr double kShrinkMax = 0.5;
 // Expansion factor while the curvature condition fails and no upper bound is known.
 constexpr double kExpand = 2.1;
+// Relative rounding of phi below which its differences are noise (see ProjectedArmijo).
+constexpr double kPhiNoise = 1e-12;
 
 class Backtracking final : public LineSearch {
  public:
@@ -43,10 +45,8 @@ class Backtracking final : public LineSearch {
         return out;
       }
       const bool finite = std::isfinite(s.phi) && std::isfinite(s.dphi);
-      // Sufficient decrease; on a projected path against the model term of the actual
-      // displacement (Andrew & Gao 2007, Section 3.2).
       const bool armijo = std::isnan(s.model) ? s.phi <= phi0.phi + c1_ * alpha * phi0.dphi
-                                              : s.phi <= phi0.phi + c1_ * s.model;
+                                              : ProjectedArmijo(phi0, s);
       if (!finite || !armijo) {
         // Armijo fails: minimiser of the quadratic through phi(0), phi'(0), phi(alpha).
         hi = alpha;
@@ -75,6 +75,20 @@ class Backtracking final : public LineSearch {
   }
 
  private:
+  // Sufficient decrease on a projected path (OWL-QN), against the model term of the actual
+  // displacement (Andrew & Gao 2007, Section 3.2) while that decrease is above the rounding of
+  // phi. Below it, phi's values are noise (a lucky rounding would accept a step of any size), and
+  // Hager & Zhang's approximate Wolfe conditions (2005, eq. 23) judge the step by the slope along
+  // the path instead: c2 phi'(0) <= phi'(a) <= (2 c1 - 1) phi'(0), phi(a) <= phi(0) + noise.
+  bool ProjectedArmijo(const PhiSample& phi0, const PhiSample& s) const {
+    // The rounding of phi, a sum over every rank's terms: 1e-14 |phi| measured on a separable
+    // quadratic of 1e5 terms (about 50 units in the last place); 1e-12 leaves room for larger n.
+    const double noise = kPhiNoise * std::fabs(phi0.phi);
+    if (-c1_ * s.model > noise) return s.phi <= phi0.phi + c1_ * s.model;
+    return s.phi <= phi0.phi + noise && s.dphi >= c2_ * phi0.dphi &&
+           s.dphi <= (2 * c1_ - 1) * phi0.dphi;
+  }
+
   double c1_;
   double c2_;
   bool wolfe_;

@@ -234,7 +234,7 @@ Driver::Step Driver::SearchAndStep() {
   // With an L1 term, a projected step that leaves x where it is (a zero direction, or steps below
   // the resolution of x) satisfies the Armijo test with equality: it is not progress
   // (rust-lbfgs #13).
-  const bool moved = !HasL1(options_) || evaluator_.geometry_block()[kMovedSq] > 0;
+  const bool moved = geometry_->Moved(evaluator_.geometry_block());
   if (ls.status != LineSearchStatus::kSuccess || !moved) return SearchFailed(ls);
   // x_t, g_t and the payload belong to the last evaluation: it must be the accepted one.
   DLBFGS_ASSERT(ls.last.alpha == evaluator_.trial_alpha(),
@@ -274,7 +274,7 @@ Driver::Step Driver::SearchFailed(const LineSearchOutcome& ls) {
               Format("f or the gradient is not finite at every trial step, down to alpha = %.3e",
                      ls.last.alpha) +
                   evaluator_.NonFiniteWhere());
-  } else if (ls.status == LineSearchStatus::kSuccess && ls.evaluations == 1) {
+  } else if (!evaluator_.first_trial_moved()) {
     end_.Stop(TerminationReason::kNoDescentDirection,
               "the orthant-projected steepest-descent step leaves every coordinate where it is "
               "(no coordinate can move at the resolution of x)");

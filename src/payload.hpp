@@ -52,6 +52,7 @@ enum OrthantSlot : int {
   kNonzeros,      ///< number of non-zero x_t,i
   kSmoothGradSq,  ///< g_t'g_t, the smooth gradient's squared norm
   kMovedSq,       ///< (x_t - x)'(x_t - x): zero when no coordinate moved
+  kPathSlope,     ///< v_t'd over the coordinates that move at x_t: phi'(alpha) along the path
   kOrthantSize,
 };
 

@@ -101,7 +101,7 @@ PhiSample TrialEvaluator::Evaluate(double alpha) {
 
   non_finite_here_ = false;
   if (!failed) {
-    const Eigen::VectorXd& vt = geometry_.TrialGradient(v_.xt, v_.gt, geometry_block);
+    const Eigen::VectorXd& vt = geometry_.TrialGradient(v_.xt, v_.gt, v_.d, geometry_block);
     direction_.Trial({v_.x, v_.xt, v_.g, v_.gt, vt, v_.d}, request, p, p + direction_offset_);
     p[kF] = f_local;
     non_finite_here_ = !std::isfinite(f_local) || !std::isfinite(p[kGradSq]);
@@ -121,10 +121,11 @@ PhiSample TrialEvaluator::Evaluate(double alpha) {
     state_.refresh_pending = false;
     ++state_.gram_refreshes;
   }
+  if (request.first) first_trial_moved_ = geometry_.Moved(geometry_block);
   first_trial_ = false;
 
   sample.phi = geometry_.Phi(p[kF], geometry_block);
-  sample.dphi = p[kSlope];
+  sample.dphi = geometry_.Slope(p[kSlope], geometry_block);
   sample.model = geometry_.Model(geometry_block);
   if (!std::isfinite(sample.phi) || !std::isfinite(sample.dphi) || !std::isfinite(p[kGradSq])) {
     sample.phi = std::numeric_limits<double>::infinity();

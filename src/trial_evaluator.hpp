@@ -59,6 +59,8 @@ class TrialEvaluator final : public PhiFunction {
   const double* direction_block() const { return payload_.data() + direction_offset_; }
   /// Step length of the trial point in x_t.
   double trial_alpha() const { return trial_alpha_; }
+  /// Whether the first trial of the current search (its longest step) moved x.
+  bool first_trial_moved() const { return first_trial_moved_; }
   /// " on rank R (and K other rank(s))" for the non-finite values of the last evaluation (error
   /// path only: one collective).
   std::string NonFiniteWhere();
@@ -84,6 +86,7 @@ class TrialEvaluator final : public PhiFunction {
   const int direction_offset_;
   std::vector<double> payload_;
   bool first_trial_ = false;
+  bool first_trial_moved_ = true;
   bool non_finite_here_ = false;  // this rank's f or gradient block was not finite
   int stop_votes_ = 0;
   std::string callback_error_;

@@ -26,8 +26,9 @@ class PlainGeometry final : public TrialGeometry {
     xt.noalias() = x + alpha * d;
   }
   const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
-                                       double* block) override {
+                                       const Eigen::VectorXd& d, double* block) override {
     (void)xt;
+    (void)d;
     (void)block;
     return gt;
   }
@@ -76,9 +77,16 @@ class OrthantGeometry final : public TrialGeometry {
   }
 
   const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
-                                       double* block) override {
+                                       const Eigen::VectorXd& d, double* block) override {
     PseudoGradient(xt, gt, vt_);
     block[kSmoothGradSq] = gt.squaredNorm();
+    // Along the path x(alpha) a coordinate held at 0 by the projection does not move: the
+    // derivative of F is v_t'd over the others.
+    double slope = 0;
+    for (Eigen::Index i = 0; i < xt.size(); ++i) {
+      if (xt[i] != 0 || lambda_[i] == 0) slope += vt_[i] * d[i];
+    }
+    block[kPathSlope] = slope;
     return vt_;
   }
   const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const override {
@@ -100,6 +108,11 @@ class OrthantGeometry final : public TrialGeometry {
   // F = f + sum lambda |x|: the L1 term belongs to the reference value too (breeze #697).
   double Phi(double f, const double* block) const override { return f + block[kPenalty]; }
   double Model(const double* block) const override { return block[kModel]; }
+  bool Moved(const double* block) const override { return block[kMovedSq] > 0; }
+  double Slope(double slope, const double* block) const override {
+    (void)slope;
+    return block[kPathSlope];
+  }
 
  private:
   // The minimum-norm subgradient of F at x, coordinate by coordinate (Andrew & Gao, eq. 4).

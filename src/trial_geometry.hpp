@@ -23,7 +23,7 @@ class TrialGeometry {
   /// After the objective wrote g_t: the gradient the direction sees at x_t (g_t itself, or a
   /// vector the geometry owns), adding its partial sums to `block`. Local.
   virtual const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
-                                               double* block) = 0;
+                                               const Eigen::VectorXd& d, double* block) = 0;
   /// The gradient the direction sees at the accepted iterate x (whose objective gradient is g).
   virtual const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const = 0;
   /// The trial became the iterate (after x and g were swapped with x_t and g_t). Local.
@@ -47,6 +47,18 @@ class TrialGeometry {
   /// The Armijo model term of a trial, from the reduced block: NaN for a straight line (the line
   /// search then uses alpha phi'(0)).
   virtual double Model(const double* block) const;
+  /// Whether the trial point differs from x, from the reduced block (a projected step may move
+  /// nothing).
+  virtual bool Moved(const double* block) const {
+    (void)block;
+    return true;
+  }
+  /// phi'(alpha) of a trial from the reduced v_t'd (`slope`) and block: v_t'd itself on a
+  /// straight line; on the orthant path the derivative along the coordinates that move.
+  virtual double Slope(double slope, const double* block) const {
+    (void)block;
+    return slope;
+  }
 };
 
 /// x + alpha d, with the objective's gradient.
