@@ -1,6 +1,7 @@
 // The dlbfgs program: `dlbfgs problems` lists the built-in problems, `dlbfgs solve` minimises one
-// of them on all ranks of MPI_COMM_WORLD. Thin: argument parsing here, the work in solve.cpp and
-// the output in report.cpp, all through the public API.
+// of them on all ranks of MPI_COMM_WORLD; `gen-data`, `train` and `predict` make, fit and apply
+// logistic-regression models on LIBSVM files. Thin: argument parsing here, the work in solve.cpp,
+// gen_data.cpp and train.cpp, the output in report.cpp, all through the public API.
 
 #include <mpi.h>
 
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "logreg.hpp"
 #include "report.hpp"
 #include "solve.hpp"
 
@@ -67,7 +69,7 @@ std::string Rewrite(const CLI::ParseError& e, const CLI::App& sub, int argc, cha
   if (what == "A subcommand is required") {
     return std::string(argc > 1 ? "unknown subcommand '" + std::string(argv[1]) + "'"
                                 : "no subcommand") +
-           ": expected problems or solve (dlbfgs --help)";
+           ": expected problems, solve, gen-data, train or predict (dlbfgs --help)";
   }
   const std::string at_most = "At Most 1 required but received ";
   if (const std::size_t at = what.find(at_most); at != std::string::npos) {
@@ -87,6 +89,17 @@ int Run(int argc, char** argv) {
   CLI::App* solve = app.add_subcommand("solve", "minimise a built-in problem");
   dlbfgs::cli::SolveArgs args;
   dlbfgs::cli::AddSolveFlags(*solve, args);
+  CLI::App* gen_data =
+      app.add_subcommand("gen-data", "write a sparse LIBSVM file from a planted model");
+  dlbfgs::cli::GenDataArgs gen_args;
+  dlbfgs::cli::AddGenDataFlags(*gen_data, gen_args);
+  CLI::App* train = app.add_subcommand("train", "fit logistic regression to a LIBSVM file");
+  dlbfgs::cli::TrainArgs train_args;
+  dlbfgs::cli::AddTrainFlags(*train, train_args);
+  CLI::App* predict =
+      app.add_subcommand("predict", "accuracy, log loss and AUC of a model on a LIBSVM file");
+  dlbfgs::cli::PredictArgs predict_args;
+  dlbfgs::cli::AddPredictFlags(*predict, predict_args);
 
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -101,14 +114,23 @@ int Run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Every rank parsed the same arguments and reached the same error: no communication needed.
     if (e.get_exit_code() == 0) return 0;
-    const CLI::App& where = problems->parsed() ? *problems : *solve;
-    dlbfgs::cli::PrintError(Rewrite(e, where, argc, argv));
+    const CLI::App* where = solve;
+    for (const CLI::App* sub : {problems, gen_data, train, predict}) {
+      if (sub->parsed()) where = sub;
+    }
+    dlbfgs::cli::PrintError(Rewrite(e, *where, argc, argv));
     return dlbfgs::cli::kBadInput;
   }
   if (problems->parsed()) {
     dlbfgs::cli::PrintProblems(problems_json);
     return 0;
   }
+  if (gen_data->parsed()) return dlbfgs::cli::RunGenData(gen_args);
+  if (train->parsed()) {
+    train_args.l2_given = train->count("--l2") > 0;
+    return dlbfgs::cli::RunTrain(train_args);
+  }
+  if (predict->parsed()) return dlbfgs::cli::RunPredict(predict_args);
   args.condition_given = solve->count("--condition") > 0;
   return dlbfgs::cli::RunSolve(args);
 }

@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -10,6 +11,95 @@
 #include <fstream>
 
 namespace dlbfgs::cli {
+namespace {
+
+// "1e+04" style bounds for messages and help ("%g"), with the comparison in front when asked.
+std::string Bound(double value, bool strict = false, bool compare = false) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return compare ? (strict ? "> " : ">= ") + std::string(text) : std::string(text);
+}
+
+}  // namespace
+
+CLI::Validator AtLeast(double lower, bool strict) {
+  return CLI::Validator(
+      [lower, strict](std::string& text) {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
+        if (!std::isfinite(v) || errno == ERANGE) return "'" + text + "' is not a finite number";
+        if (strict ? !(v > lower) : !(v >= lower)) {
+          return "must be " + Bound(lower, strict, true) + ", got " + text;
+        }
+        return std::string();
+      },
+      Bound(lower, strict, true));
+}
+
+CLI::Validator WholeNumber(double lower, double upper) {
+  const std::string range = "[" + Bound(lower) + ", " + Bound(upper) + "]";
+  return CLI::Validator(
+      [lower, upper, range](std::string& text) {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
+        if (v != std::floor(v)) return "must be a whole number, got " + text;
+        if (!(v >= lower && v <= upper) || errno == ERANGE) {
+          return "must be a whole number in " + range + ", got " + text;
+        }
+        text = std::to_string(static_cast<long long>(v));
+        return std::string();
+      },
+      "in " + range);
+}
+
+int WorldRank() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+std::vector<double> AllRanks(double value) {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::vector<double> all(static_cast<std::size_t>(size));
+  MPI_Allgather(&value, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
+  return all;
+}
+
+double MaxOverRanks(double value) {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return value;
+}
+
+double PeakMemoryMb() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;  // kB
+  }
+  return 0;
+}
+
+double TriadBandwidth(long long n_local, int repeats) {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  Eigen::VectorXd a = Eigen::VectorXd::Zero(n_local), b = Eigen::VectorXd::Constant(n_local, 1),
+                  c = Eigen::VectorXd::Constant(n_local, 2);
+  std::vector<double> rates;
+  for (int r = 0; r <= repeats; ++r) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    const double start = MPI_Wtime();
+    a.noalias() = b + 3.0 * c;
+    const double seconds = MaxOverRanks(MPI_Wtime() - start);
+    if (r > 0) rates.push_back(24.0 * static_cast<double>(n_local) * size / seconds);
+    b[0] = a[n_local > 0 ? n_local - 1 : 0];  // keep the loop live
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
 
 nlohmann::json Number(double value) {
   if (!std::isfinite(value)) return nullptr;

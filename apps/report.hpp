@@ -1,9 +1,11 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dlbfgs/dlbfgs.hpp"
 
@@ -11,6 +13,32 @@ namespace dlbfgs::cli {
 
 /// A JSON number, or null when not finite (bare nan/inf would be invalid JSON). Local.
 nlohmann::json Number(double value);
+
+/// A CLI11 check: a finite number >= lower (> lower when strict), with a message that names the
+/// value (CLI11's own range validators print the full double range, which is unreadable). Local.
+CLI::Validator AtLeast(double lower, bool strict);
+
+/// A CLI11 transform: a whole number in [lower, upper], also written as 1e3 (rewritten to digits
+/// for the conversion). Local.
+CLI::Validator WholeNumber(double lower, double upper);
+
+/// This process's rank in MPI_COMM_WORLD. Local.
+int WorldRank();
+
+/// `value` of every rank of MPI_COMM_WORLD, in rank order. Collective.
+std::vector<double> AllRanks(double value);
+
+/// Largest `value` over the ranks of MPI_COMM_WORLD. Collective.
+double MaxOverRanks(double value);
+
+/// This process's peak resident memory in MB (VmHWM of /proc/self/status; 0 when unknown).
+/// Local.
+double PeakMemoryMb();
+
+/// Aggregate triad bandwidth a = b + s c of all ranks at once in bytes per second (24 bytes per
+/// element, STREAM's convention): the median of `repeats` after a warm-up, over arrays of
+/// `n_local` doubles per rank. Collective.
+double TriadBandwidth(long long n_local, int repeats);
 
 /// Prints the built-in problems as a table, or as one JSON array. Local (call on rank 0 only or
 /// on every rank: it prints on rank 0).

@@ -17,56 +17,6 @@
 namespace dlbfgs::cli {
 namespace {
 
-int WorldRank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-// "1e+04" style bounds for messages and help ("%g"), with the comparison in front when asked.
-std::string Bound(double value, bool strict = false, bool compare = false) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return compare ? (strict ? "> " : ">= ") + std::string(text) : std::string(text);
-}
-
-// A finite number >= lower (> lower when strict), with a message that names the value. CLI11's
-// own range validators print the full double range, which is unreadable.
-CLI::Validator AtLeast(double lower, bool strict) {
-  return CLI::Validator(
-      [lower, strict](std::string& text) {
-        char* end = nullptr;
-        errno = 0;
-        const double v = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
-        if (!std::isfinite(v) || errno == ERANGE) return "'" + text + "' is not a finite number";
-        if (strict ? !(v > lower) : !(v >= lower)) {
-          return "must be " + Bound(lower, strict, true) + ", got " + text;
-        }
-        return std::string();
-      },
-      Bound(lower, strict, true));
-}
-
-// A whole number in [lower, upper], also written as 1e3: rewritten to digits for the conversion.
-CLI::Validator WholeNumber(double lower, double upper) {
-  const std::string range = "[" + Bound(lower) + ", " + Bound(upper) + "]";
-  return CLI::Validator(
-      [lower, upper, range](std::string& text) {
-        char* end = nullptr;
-        errno = 0;
-        const double v = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
-        if (v != std::floor(v)) return "must be a whole number, got " + text;
-        if (!(v >= lower && v <= upper) || errno == ERANGE) {
-          return "must be a whole number in " + range + ", got " + text;
-        }
-        text = std::to_string(static_cast<long long>(v));
-        return std::string();
-      },
-      "in " + range);
-}
-
 // The options' ranges are the library's (ValidateOptions): the flags only parse numbers.
 const CLI::Validator kNumber =
     AtLeast(-std::numeric_limits<double>::infinity(), false).description("");

@@ -24,17 +24,17 @@ from script_support import OneLineParser, pyplot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# The `train` workload's command lines. `dlbfgs gen-data` and `dlbfgs train` are being built on
-# another branch: adjust these two templates (and TRAIN_PARAMETERS) to their final flags. Fields:
-# {dlbfgs} the program, {rows} {features} {nnz} {classes} {seed} the data set, {data} its file.
+# The `train` workload's command lines. Fields: {dlbfgs} the program, {rows} {features} {nnz}
+# {classes} {seed} the data set, {data} its file. train takes the classes from the data.
 GEN_DATA = ("{dlbfgs} gen-data --rows {rows} --features {features} --nnz-per-row {nnz} "
-            "--classes {classes} --seed {seed} --output {data}")
-TRAIN = "{dlbfgs} train --data {data} --classes {classes}"
+            "--classes {classes} --seed {seed} --out {data}")
+TRAIN = "{dlbfgs} train --data {data}"
 
 
 def train_parameters(features, classes):
-    """Variables of the train problem (the solver's n): one weight vector per class."""
-    return features * classes
+    """Variables of the train problem (the solver's n): K = 1 output for two classes, else one
+    per class, for each feature and the intercept."""
+    return (features + 1) * (1 if classes == 2 else classes)
 
 
 COLUMNS = [

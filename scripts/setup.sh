@@ -5,13 +5,16 @@
 # scripts/plot_trace.py, the Python module and their tests use them. PyTorch, for
 # python/examples/torch_mlp.py only, is large and installed only with --with-torch.
 # --with-plots (what installed the plotting packages before) is still accepted.
+# The logistic-regression tests compare dlbfgs train with scikit-learn and liblinear
+# (python3-sklearn, python3-scipy, liblinear-tools, which ships heart_scale), so those are
+# installed too: a test that skips on CI never runs.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 packages=(cmake g++ make libopenmpi-dev openmpi-bin libeigen3-dev libgtest-dev libcli11-dev
           nlohmann-json3-dev procps python3 python3-numpy python3-matplotlib
-          python3-dev python3-mpi4py pybind11-dev python3-sklearn)
+          python3-dev python3-mpi4py pybind11-dev python3-sklearn python3-scipy liblinear-tools)
 for arg in "$@"; do
   case "${arg}" in
     --with-plots) ;;  # the plotting packages are always installed now

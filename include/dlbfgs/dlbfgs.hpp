@@ -5,6 +5,8 @@
 #include "dlbfgs/deferred_error.hpp"
 #include "dlbfgs/gradient_check.hpp"
 #include "dlbfgs/interrupt.hpp"
+#include "dlbfgs/libsvm.hpp"
+#include "dlbfgs/logistic.hpp"
 #include "dlbfgs/minimize.hpp"
 #include "dlbfgs/objective.hpp"
 #include "dlbfgs/options.hpp"

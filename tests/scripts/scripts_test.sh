@@ -126,6 +126,26 @@ for r in rows:
 '
 
 case "$1" in
+  demo_help)
+    expect_usage "${scripts}/demo.sh" --help
+    grep -q logreg "${tmp}/out" || fail "usage does not name logreg"
+    ;;
+  demo_bad_arguments)
+    expect_bad "${scripts}/demo.sh" bogus
+    expect_bad "${scripts}/demo.sh" --compare
+    expect_bad "${scripts}/demo.sh" logreg --bogus
+    ;;
+  compare_logreg_arguments)
+    [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sklearn' 2>/dev/null || {
+      echo "skipped: /usr/bin/python3 lacks scikit-learn (./scripts/setup.sh installs it)"
+      exit 77
+    }
+    expect_usage "${scripts}/compare_logreg.py" --help
+    expect_bad "${scripts}/compare_logreg.py"
+    expect_bad "${scripts}/compare_logreg.py" "${tmp}/missing.svm"
+    expect_bad "${scripts}/compare_logreg.py" x.svm --ranks two
+    expect_bad "${scripts}/compare_logreg.py" x.svm --layout diagonal
+    ;;
   bench_help)
     expect_usage "${scripts}/bench.sh" --help
     expect_usage "${scripts}/bench.sh" -h

@@ -1,0 +1,197 @@
+// The samples (data-parallel) layout of the logistic models.
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "models/design.hpp"
+
+namespace dlbfgs::internal {
+namespace {
+
+/// This rank's rows as read, with global feature indices; the whole parameter vector is gathered
+/// into w_ for the margins and the whole gradient summed into g_ before the reduce-scatter.
+class SampleDesign final : public Design {
+ public:
+  SampleDesign(LibsvmData&& data, std::vector<std::int32_t>&& classes, const Partition& part,
+               const DesignShape& shape, ObjectiveComm& comm)
+      : comm_(comm),
+        K_(shape.outputs),
+        d_(shape.features),
+        bias_(shape.intercept ? shape.features * shape.outputs : -1),
+        row_start_(std::move(data.row_start)),
+        column_(std::move(data.column)),
+        value_(std::move(data.value)) {
+    if (part.global_size() > std::numeric_limits<int>::max()) {
+      throw std::invalid_argument(
+          "LogisticRegression: the samples layout holds at most 2^31 - 1 "
+          "parameters; use the features layout");
+    }
+    if (data.features > d_) DropFeaturesFrom(d_);
+    counts_.resize(static_cast<std::size_t>(part.size()));
+    for (int r = 0; r < part.size(); ++r) counts_[r] = static_cast<int>(part.LocalSizeOf(r));
+    w_.resize(static_cast<std::size_t>(part.global_size()));
+    g_.resize(static_cast<std::size_t>(part.global_size()));
+    classes_ = std::move(classes);
+    share_begin_ = 0;
+    share_end_ = rows();
+    std::int64_t total = static_cast<std::int64_t>(value_.size());
+    comm_.AllreduceSum(&total, 1);
+    nnz_ = total;
+  }
+
+  void Margins(const double* x, double* z) override {
+    comm_.Allgatherv(x, counts_, w_.data());
+    const double* w = w_.data();
+    const std::int64_t n = rows();
+    const std::int64_t* rs = row_start_.data();
+    const std::int32_t* col = column_.data();
+    const double* val = value_.data();
+    if (K_ == 1) {
+      const double b = bias_ >= 0 ? w[bias_] : 0.0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        z[i] = b + SparseDot(col, val, rs[i], rs[i + 1], w);
+      }
+      return;
+    }
+    const int K = K_;
+    for (std::int64_t i = 0; i < n; ++i) {
+      double* zi = z + i * K;
+      for (int k = 0; k < K; ++k) zi[k] = bias_ >= 0 ? w[bias_ + k] : 0.0;
+      for (std::int64_t e = rs[i]; e < rs[i + 1]; ++e) {
+        const double v = val[e];
+        const double* wc = w + static_cast<std::int64_t>(col[e]) * K;
+        for (int k = 0; k < K; ++k) zi[k] += v * wc[k];
+      }
+    }
+  }
+
+  // Row by row: margins, loss and the row's gradient terms while the row is in cache, so that
+  // X is streamed from memory once per evaluation instead of twice.
+  double LossAndGradient(const double* x, const RowLoss& loss, double* z, double* r,
+                         double* g_local) override {
+    comm_.Allgatherv(x, counts_, w_.data());
+    std::fill(g_.begin(), g_.end(), 0.0);
+    const double* w = w_.data();
+    double* g = g_.data();
+    const std::int64_t n = rows();
+    const std::int64_t* rs = row_start_.data();
+    const std::int32_t* col = column_.data();
+    const double* val = value_.data();
+    const std::int32_t* c = classes_.data();
+    const int K = K_;
+    double share = 0;
+    if (K == 1) {
+      const double b = bias_ >= 0 ? w[bias_] : 0.0;
+      double bias_gradient = 0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t lo = rs[i], hi = rs[i + 1];
+        const double s = b + SparseDot(col, val, lo, hi, w);
+        double dz = 0;
+        share += BinaryLoss(s, c[i] != 0 ? 1.0 : -1.0, &dz);  // RowLoss with one output
+        const double ri = loss.scale * dz;
+        for (std::int64_t e = lo; e < hi; ++e) g[col[e]] += ri * val[e];
+        bias_gradient += ri;
+      }
+      if (bias_ >= 0) g[bias_] = bias_gradient;
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t lo = rs[i], hi = rs[i + 1];
+        for (int k = 0; k < K; ++k) z[k] = bias_ >= 0 ? w[bias_ + k] : 0.0;
+        for (std::int64_t e = lo; e < hi; ++e) {
+          const double v = val[e];
+          const double* wc = w + static_cast<std::int64_t>(col[e]) * K;
+          for (int k = 0; k < K; ++k) z[k] += v * wc[k];
+        }
+        share += loss(z, c[i], r);
+        for (std::int64_t e = lo; e < hi; ++e) {
+          const double v = val[e];
+          double* gc = g + static_cast<std::int64_t>(col[e]) * K;
+          for (int k = 0; k < K; ++k) gc[k] += v * r[k];
+        }
+        if (bias_ >= 0) {
+          for (int k = 0; k < K; ++k) g[bias_ + k] += r[k];
+        }
+      }
+    }
+    comm_.ReduceScatter(g, counts_, g_local);
+    return share;
+  }
+
+  void Gradient(const double* r, double* g_local) override {
+    std::fill(g_.begin(), g_.end(), 0.0);
+    double* g = g_.data();
+    const std::int64_t n = rows();
+    const std::int64_t* rs = row_start_.data();
+    const std::int32_t* col = column_.data();
+    const double* val = value_.data();
+    const int K = K_;
+    if (K == 1) {
+      for (std::int64_t i = 0; i < n; ++i) {
+        const double ri = r[i];
+        for (std::int64_t e = rs[i]; e < rs[i + 1]; ++e) g[col[e]] += ri * val[e];
+      }
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) {
+        const double* ri = r + i * K;
+        for (std::int64_t e = rs[i]; e < rs[i + 1]; ++e) {
+          const double v = val[e];
+          double* gc = g + static_cast<std::int64_t>(col[e]) * K;
+          for (int k = 0; k < K; ++k) gc[k] += v * ri[k];
+        }
+      }
+    }
+    if (bias_ >= 0) {
+      for (std::int64_t i = 0; i < n; ++i) {
+        for (int k = 0; k < K; ++k) g[bias_ + k] += r[i * K + k];
+      }
+    }
+    comm_.ReduceScatter(g, counts_, g_local);
+  }
+
+ private:
+  // Drops the entries of features >= d (a test set's features unknown to the model).
+  void DropFeaturesFrom(Eigen::Index d) {
+    std::int64_t out = 0;
+    const std::int64_t n = static_cast<std::int64_t>(row_start_.size()) - 1;
+    std::int64_t begin = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t end = row_start_[i + 1];
+      for (std::int64_t e = begin; e < end; ++e) {
+        if (column_[e] < d) {
+          column_[out] = column_[e];
+          value_[out] = value_[e];
+          ++out;
+        }
+      }
+      begin = end;
+      row_start_[i + 1] = out;
+    }
+    column_.resize(out);
+    value_.resize(out);
+  }
+
+  ObjectiveComm& comm_;
+  int K_;
+  Eigen::Index d_;
+  Eigen::Index bias_;  // global index of the first intercept, or -1
+  std::vector<std::int64_t> row_start_;
+  std::vector<std::int32_t> column_;
+  std::vector<double> value_;
+  std::vector<int> counts_;  // parameters of each rank
+  std::vector<double> w_;    // all parameters
+  std::vector<double> g_;    // this rank's rows' gradient over all parameters
+};
+
+}  // namespace
+
+std::unique_ptr<Design> MakeSampleDesign(LibsvmData&& data, std::vector<std::int32_t>&& classes,
+                                         const Partition& part, const DesignShape& shape,
+                                         ObjectiveComm& comm) {
+  return std::make_unique<SampleDesign>(std::move(data), std::move(classes), part, shape, comm);
+}
+
+}  // namespace dlbfgs::internal
