@@ -100,6 +100,10 @@ void AddTrainFlags(CLI::App& sub, TrainArgs& a) {
   sub.add_option("--l2", a.l2, "lambda2 of (lambda2/2)||W||^2 (default 1/N: C = 1)")
       ->type_name("L")
       ->check(AtLeast(0, false));
+  sub.add_option("--l1", o.l1_weight,
+                 "lambda1 of lambda1 ||W||_1, with OWL-QN; intercepts unpenalised (default 0)")
+      ->type_name("L")
+      ->check(AtLeast(0, false));
   sub.add_flag("--no-intercept", a.no_intercept, "no intercept b (default: one, unpenalised)");
   sub.add_option("--layout", a.layout, "features (model parallel), samples (data parallel), auto")
       ->type_name("NAME")
@@ -211,12 +215,12 @@ int RunTrain(TrainArgs& a) {
   if (!a.quiet) {
     std::snprintf(banner, sizeof banner,
                   "dlbfgs %s: logistic regression (%s, %d classes), N = %lld, d = %lld, nnz = "
-                  "%lld, lambda2 = %.6g, %d rank(s), layout %s (%s), m = %d",
+                  "%lld, lambda2 = %.6g, lambda1 = %.6g, %d rank(s), layout %s (%s), m = %d",
                   kVersion, model->outputs() == 1 ? "binary" : "softmax",
                   static_cast<int>(model->labels().size()), static_cast<long long>(model->rows()),
                   static_cast<long long>(model->features()), static_cast<long long>(model->nnz()),
-                  model->l2(), ranks, ToString(model->layout()), model->layout_reason().c_str(),
-                  a.options.history_size);
+                  model->l2(), a.options.l1_weight, ranks, ToString(model->layout()),
+                  model->layout_reason().c_str(), a.options.history_size);
   }
   Progress progress(rank, a.quiet ? 0 : a.progress_every, nullptr, banner);
   a.options.callback = [&progress](const IterationSummary& s) {
@@ -227,7 +231,10 @@ int RunTrain(TrainArgs& a) {
   const ObjectiveCommStats before = model->comm_stats();
   LbfgsResult r;
   try {
-    r = Minimize(*model, part, x, a.options);
+    // L1 leaves the intercepts unpenalised: their weight in the mask is 0.
+    Eigen::VectorXd mask(part.local_size());
+    model->PenaltyMask(mask);
+    r = Minimize(*model, part, x, a.options, mask);
   } catch (const std::invalid_argument& e) {
     PrintError(e.what());
     return kBadInput;
@@ -245,7 +252,9 @@ int RunTrain(TrainArgs& a) {
   std::string model_error;
   if (!a.model_out.empty()) {
     try {
-      WriteLogisticModel(a.model_out, ModelInfoOf(*model, a.zero_based), part, x);
+      LogisticModelInfo info = ModelInfoOf(*model, a.zero_based);
+      info.l1 = a.options.l1_weight;
+      WriteLogisticModel(a.model_out, info, part, x);
     } catch (const DataError& e) {
       model_error = e.what();
     }
@@ -263,8 +272,8 @@ int RunTrain(TrainArgs& a) {
   if (rank == 0) {
     if (!a.quiet) {
       std::printf("\nreason: %s (%s)\n", ToString(r.reason), r.message.c_str());
-      std::printf("objective F = %.15e, ||grad F|| = %.6e, %d iterations, %d evaluations\n", r.f,
-                  r.grad_norm, r.iterations, r.evaluations);
+      std::printf("objective F = %.15e, optimality %.6e, %d iterations, %d evaluations\n", r.f,
+                  r.optimality, r.iterations, r.evaluations);
       PrintMetrics("train", train, binary);
       if (test_model) PrintMetrics("test", test, binary);
       std::printf("weights: %lld of %lld non-zero%s\n", nonzeros,
@@ -307,6 +316,7 @@ int RunTrain(TrainArgs& a) {
           {"features", model->features()},
           {"nnz", model->nnz()},
           {"l2", Number(model->l2())},
+          {"l1", Number(a.options.l1_weight)},
           {"intercept", model->intercept()},
           {"layout", ToString(model->layout())},
           {"layout_reason", model->layout_reason()},
@@ -315,7 +325,8 @@ int RunTrain(TrainArgs& a) {
           {"converged", r.Converged()},
           {"message", r.message},
           {"objective", Number(r.f)},
-          {"optimality", Number(r.grad_norm)},
+          {"optimality", Number(r.optimality)},
+          {"line_search", r.line_search},
           {"iterations", r.iterations},
           {"evaluations", r.evaluations},
           {"train_accuracy", Number(train.accuracy)},

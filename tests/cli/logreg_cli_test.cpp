@@ -168,6 +168,36 @@ TEST(LogregCliTest, PredictOnTheTrainingFileReproducesTheTrainingAccuracy) {
   }
 }
 
+// --l1: OWL-QN; fewer non-zero weights than with L2 alone, the same optimum in both layouts, the
+// intercept kept, lambda1 in the JSON and in the model file, which predict reads back.
+TEST(LogregCliTest, L1GivesASparseModelInBothLayouts) {
+  const DataFile data("l1.svm", "--rows 1000 --features 200 --nnz-per-row 8 --classes 2");
+  const Output l2 = RunCli("train --quiet --json --data " + data.path(), 2);
+  ASSERT_EQ(l2.status, 0) << l2.err;
+  const long long dense = LastJson(l2)["nonzeros"].get<long long>();
+  const std::string model = TempPath("l1-model.txt");
+  double f0 = 0;
+  for (const char* layout : {"features", "samples"}) {
+    const Output o = RunCli("train --quiet --json --l1 0.002 --layout " + std::string(layout) +
+                                " --data " + data.path() + " --model-out " + model,
+                            2);
+    ASSERT_EQ(o.status, 0) << o.err;
+    const nlohmann::json j = LastJson(o);
+    EXPECT_EQ(j["l1"], 0.002);
+    EXPECT_EQ(j["line_search"], "backtracking");
+    EXPECT_EQ(j["reason"], "gradient_tolerance");
+    EXPECT_LT(j["nonzeros"].get<long long>(), dense * 3 / 4) << layout;
+    EXPECT_GT(j["nonzeros"].get<long long>(), 0) << layout;
+    if (f0 == 0) f0 = j["objective"].get<double>();
+    EXPECT_NEAR(j["objective"].get<double>(), f0, 1e-8 * f0) << layout;
+    EXPECT_NE(ReadFile(model).find("\nl1 0.002"), std::string::npos) << ReadFile(model);
+    const Output p = RunCli("predict --json --model " + model + " --data " + data.path(), 2);
+    ASSERT_EQ(p.status, 0) << p.err;
+    EXPECT_EQ(LastJson(p)["accuracy"], j["train_accuracy"]) << layout;
+  }
+  std::filesystem::remove(model);
+}
+
 TEST(LogregCliTest, BothLayoutsAtOneToFourRanksGiveTheSameOptimum) {
   const DataFile data("layouts.svm", "--rows 1200 --features 300 --nnz-per-row 10 --classes 3");
   double f0 = 0;
