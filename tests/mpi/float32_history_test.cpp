@@ -31,13 +31,11 @@ struct Case {
   Eigen::Index n;
 };
 
-// The sizes of scripts/compare_builds.py, at the default options (grad_tol 1e-5, m = 10,
+// The sizes of scripts/compare_builds.py, and rosenbrock at n = 100002 (more than two kernel
+// blocks of 8192 rows per rank at 1-4 ranks), at the default options (grad_tol 1e-5, m = 10,
 // quadratic condition 1e4).
-const Case kCases[] = {{"rosenbrock", 1000},
-                       {"powell", 400},
-                       {"broyden-tridiagonal", 500},
-                       {"trigonometric", 200},
-                       {"quadratic", 500}};
+const Case kCases[] = {{"rosenbrock", 1000},   {"powell", 400},        {"broyden-tridiagonal", 500},
+                       {"trigonometric", 200}, {"rosenbrock", 100002}, {"quadratic", 500}};
 
 LbfgsResult Solve(const std::string& name, Eigen::Index n, LbfgsOptions o,
                   std::vector<int>* counts = nullptr) {
@@ -128,14 +126,18 @@ TEST(Float32HistoryTest, AllreduceCountsAreExactlyThoseOfFloat64) {
 // refresh every 3 iterations is the run without. Kills: products of the candidate pair formed
 // before rounding (the refresh then changes the path).
 TEST(Float32HistoryTest, GramRefreshReproducesTheSameRunBitwise) {
-  for (const char* name : {"rosenbrock", "trigonometric"}) {
+  // n = 100002: more than two kernel blocks (8192 rows) per rank at 1-4 ranks, so the trial pass's
+  // widened copy of the rounded pair is used block after block.
+  for (const Case& c :
+       {Case{"rosenbrock", 200}, Case{"trigonometric", 200}, Case{"rosenbrock", 100002}}) {
     LbfgsResult r[2];
     for (int v = 0; v < 2; ++v) {
       LbfgsOptions o = WithPrecision(HistoryPrecision::kFloat32);
       o.gram_refresh_interval = v == 0 ? 0 : 3;
-      r[v] = Solve(name, 200, o);
+      r[v] = Solve(c.problem, c.n, o);
     }
-    SCOPED_TRACE(name);
+    SCOPED_TRACE(c.problem + (" " + std::to_string(c.n)));
+    EXPECT_TRUE(r[0].Converged()) << r[0].message;
     EXPECT_GT(r[1].gram_refreshes, 3);
     EXPECT_EQ(r[0].history_resets, r[1].history_resets);
     EXPECT_EQ(r[0].iterations, r[1].iterations);
