@@ -145,6 +145,7 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
   nlohmann::json out = JsonHeader(a, ranks);
   out.update({{"history_size", a.options.history_size},
               {"two_loop", ToString(a.options.two_loop)},
+              {"history_precision", ToString(a.options.history_precision)},
               {"line_search",
                r.line_search.empty() ? ToString(a.options.line_search) : r.line_search.c_str()},
               {"l1", a.options.l1_weight},
@@ -248,6 +249,11 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
       ->type_name("NAME")
       ->check(CLI::IsMember({"fused", "classic"}))
       ->capture_default_str();
+  sub.add_option("--history-precision", a.history_precision,
+                 "storage of the s, y history: float64 or float32")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"float64", "float32"}))
+      ->capture_default_str();
   sub.add_option("--gram-refresh-interval", o.gram_refresh_interval,
                  "fused: recompute the Gram matrix every K iterations (0: never)")
       ->type_name("K")
@@ -323,8 +329,9 @@ LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, 
   if (!a.quiet) {
     const bool l1 = a.options.l1_weight > 0;  // OWL-QN: backtracking whatever was asked
     std::snprintf(banner, sizeof banner,
-                  "dlbfgs %s: %s, n = %lld, %d rank(s), m = %d, %s two-loop, %s line search%s",
+                  "dlbfgs %s: %s, n = %lld, %d rank(s), m = %d%s, %s two-loop, %s line search%s",
                   kVersion, a.problem.c_str(), a.n, ranks, a.options.history_size,
+                  a.options.history_precision == HistoryPrecision::kFloat32 ? " (float32)" : "",
                   a.two_loop.c_str(), l1 ? "backtracking" : a.line_search.c_str(),
                   l1 ? ", L1 (OWL-QN)" : "");
   }
@@ -361,6 +368,7 @@ int RunSolve(SolveArgs& a) {
   }
   a.options.line_search = ParseLineSearchType(a.line_search);
   a.options.two_loop = ParseTwoLoopType(a.two_loop);
+  a.options.history_precision = ParseHistoryPrecision(a.history_precision);
   if (a.options.resume_dir == "auto") {
     a.options.resume_dir.clear();
     a.options.existing_checkpoint = ExistingCheckpoint::kResume;

@@ -19,6 +19,7 @@ struct SolveArgs {
   LbfgsOptions options;
   std::string line_search = "more-thuente";
   std::string two_loop = "fused";
+  std::string history_precision = "float64";
   double condition = 1e4;
   bool condition_given = false;  // --condition was on the command line
   bool overwrite_checkpoint = false;

@@ -1,7 +1,8 @@
 // dlbfgs-bench: time L-BFGS iterations of a built-in problem for the fused and classic two-loop
-// variants side by side in one run, next to this machine's streaming bandwidth (a triad over
-// arrays of the same size, all ranks at once) and its allreduce latency, and report the time
-// per iteration against the bandwidth bound. Medians over repeats. Public API only.
+// variants (and their float32-history forms, fused-f32 and classic-f32) side by side in one run,
+// next to this machine's streaming bandwidth (a triad over arrays of the same size, all ranks at
+// once) and its allreduce latency, and report the time per iteration against the bandwidth bound.
+// Medians over repeats. Public API only.
 // --triad-only measures the triad and the allreduce latency alone (no solve): scripts/scaling.py
 // runs it at each rank count next to the `dlbfgs` program it times.
 
@@ -116,14 +117,40 @@ void PrintTriad(long long n, int repeats, int rank, int ranks) {
   if (rank == 0) std::printf("%s\n", report.dump().c_str());
 }
 
+// A variant name: "fused" or "classic", with "-f32" for a float32 history.
+struct Variant {
+  dlbfgs::TwoLoopType two_loop;
+  dlbfgs::HistoryPrecision precision;
+};
+
+Variant ParseVariant(const std::string& name) {
+  const std::string suffix = "-f32";
+  const bool f32 = name.size() > suffix.size() &&
+                   name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return {dlbfgs::ParseTwoLoopType(f32 ? name.substr(0, name.size() - suffix.size()) : name),
+          f32 ? dlbfgs::HistoryPrecision::kFloat32 : dlbfgs::HistoryPrecision::kFloat64};
+}
+
+// The solver's vectors per rank, in n_local doubles: S and Y (2m + 2 columns, half as many
+// doubles in float32), x, g, x_t, g_t, d (rosenbrock has no L1 term).
+double MemoryVectors(const Variant& v, int m) {
+  const double history = 2.0 * m + 2;
+  return (v.precision == dlbfgs::HistoryPrecision::kFloat32 ? history / 2 : history) + 5;
+}
+
 // Bytes this implementation streams per iteration with `e` evaluations, in n-vectors of doubles.
 // Fused: direction pass 2m + 2 (reads S, Y, g; writes d), then per evaluation the trial point 3,
 // the objective 2 (rosenbrock: reads x, writes g) and the trial pass 2m + 7 (reads S, Y, x, x_t,
 // g, g_t, d; writes s_t, y_t). Classic: per stored pair a dot (2) and an axpy (3) in each loop,
-// plus 8 for copying g, scaling, negating and g'd; per evaluation 3 + 2 + 7 (no history).
-double ModelBytes(const std::string& variant, int m, long long n, double e) {
-  const double vectors =
-      variant == "fused" ? (2.0 * m + 2) + e * (2.0 * m + 12) : (10.0 * m + 8) + e * 12.0;
+// plus 8 for copying g, scaling, negating and g'd; per evaluation 3 + 2 + 7 (no history). A
+// float32 history counts each of its columns as half a vector (fused: m + 2 and m + 12; classic:
+// 3 per stored pair's dot and axpy in each loop).
+double ModelBytes(const Variant& variant, int m, long long n, double e) {
+  const bool f32 = variant.precision == dlbfgs::HistoryPrecision::kFloat32;
+  const double h = f32 ? 0.5 : 1.0;  // one stored column, in vectors of doubles
+  const double vectors = variant.two_loop == dlbfgs::TwoLoopType::kFused
+                             ? (2.0 * m * h + 2) + e * (2.0 * m * h + 12)
+                             : (2.0 * m * (1 + h) + 2.0 * m * (2 + h) + 8) + e * 12.0;
   return 8 * vectors * static_cast<double>(n);
 }
 
@@ -140,7 +167,9 @@ int main(int argc, char** argv) {
   app.add_option("--problem", cfg.problem, "built-in problem");
   app.add_option("--n", cfg.n, "number of variables (1e6 is accepted)")->transform(kCount);
   app.add_option("--history", cfg.history, "history size m")->check(CLI::Range(1, 1000));
-  app.add_option("--two-loop", cfg.variants, "variants to run (fused, classic)")->delimiter(',');
+  app.add_option("--two-loop", cfg.variants,
+                 "variants to run (fused, classic, fused-f32, classic-f32: float32 history)")
+      ->delimiter(',');
   app.add_option("--iterations", cfg.iterations, "iteration limit per run")
       ->check(CLI::PositiveNumber);
   app.add_option("--grad-tol", cfg.grad_tol, "stop when ||g|| <= this (0: run --iterations)")
@@ -178,6 +207,8 @@ int main(int argc, char** argv) {
     // bound uses the mean of the two. Ratios and speed-ups are medians of these per-run values.
     const double latency = AllreduceLatency();
     const double bound_bytes = 8.0 * (4 * cfg.history + 7) * static_cast<double>(cfg.n);
+    std::vector<Variant> variants;
+    for (const std::string& name : cfg.variants) variants.push_back(ParseVariant(name));
     std::vector<double> triads;
 
     // Repeats interleave the variants (A B A B ...) so that drifts of the machine hit both alike.
@@ -191,7 +222,8 @@ int main(int argc, char** argv) {
       for (size_t v = 0; v < cfg.variants.size(); ++v) {
         dlbfgs::LbfgsOptions o;
         o.history_size = cfg.history;
-        o.two_loop = dlbfgs::ParseTwoLoopType(cfg.variants[v]);
+        o.two_loop = variants[v].two_loop;
+        o.history_precision = variants[v].precision;
         o.grad_tol = cfg.grad_tol;
         o.max_iterations = cfg.iterations;
         Eigen::VectorXd x(part.local_size());
@@ -251,15 +283,17 @@ int main(int argc, char** argv) {
           "bandwidth bound 8(4m+7)n = %.1f MB per iteration -> %.3f ms at the median triad; "
           "x bound: each run against the triads just before and after it (median, range)\n\n",
           bound_bytes / 1e6, bound_seconds * 1e3);
-      std::printf("%-8s %6s %6s %10s %9s %9s %9s %9s %8s %8s %9s %8s %11s\n", "variant", "iters",
-                  "ev/it", "ms/iter", "objective", "direction", "comm", "other", "ar/iter",
-                  "ar/eval", "GB/s", "x bound", "range");
+      std::printf("%-11s %6s %6s %10s %9s %9s %9s %9s %8s %8s %9s %8s %11s %9s\n", "variant",
+                  "iters", "ev/it", "ms/iter", "objective", "direction", "comm", "other", "ar/iter",
+                  "ar/eval", "GB/s", "x bound", "range", "MB/rank");
     }
     for (size_t v = 0; v < cfg.variants.size(); ++v) {
       const std::string& variant = cfg.variants[v];
       const Samples& s = samples[v];
       const double t = Median(s.per_iter);
-      const double model = ModelBytes(variant, cfg.history, cfg.n, s.evals_per_iter);
+      const double model = ModelBytes(variants[v], cfg.history, cfg.n, s.evals_per_iter);
+      const double memory = MemoryVectors(variants[v], cfg.history);
+      const double memory_bytes = 8 * memory * static_cast<double>(part.local_size());
       report["variants"][variant] = {{"seconds_per_iteration", t},
                                      {"seconds_per_evaluation", Median(s.per_eval)},
                                      {"objective_seconds_per_iteration", Median(s.obj)},
@@ -276,13 +310,17 @@ int main(int argc, char** argv) {
                                      {"ratio_to_bound", Median(s.ratio)},
                                      {"ratio_to_bound_min", Min(s.ratio)},
                                      {"ratio_to_bound_max", Max(s.ratio)},
+                                     {"memory_vectors_per_rank", memory},
+                                     {"memory_bytes_per_rank", memory_bytes},
                                      {"reason", s.reason}};
       if (rank == 0) {
         std::printf(
-            "%-8s %6.0f %6.2f %10.3f %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %8.2f %5.2f-%.2f\n",
+            "%-11s %6.0f %6.2f %10.3f %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %8.2f %5.2f-%.2f "
+            "%9.1f\n",
             variant.c_str(), s.iterations, s.evals_per_iter, t * 1e3, Median(s.obj) * 1e3,
             Median(s.dir) * 1e3, Median(s.comm) * 1e3, Median(s.other) * 1e3, s.calls_per_iter,
-            s.calls_per_eval, model / t / 1e9, Median(s.ratio), Min(s.ratio), Max(s.ratio));
+            s.calls_per_eval, model / t / 1e9, Median(s.ratio), Min(s.ratio), Max(s.ratio),
+            memory_bytes / 1e6);
       }
     }
     const auto fused = std::find(cfg.variants.begin(), cfg.variants.end(), "fused");
@@ -303,6 +341,28 @@ int main(int argc, char** argv) {
             "\nfused is %.2fx faster than classic per iteration (median of the repeats' "
             "ratios, range %.2f-%.2f)\n",
             speedup, Min(speedups), Max(speedups));
+      }
+    }
+    // The float32 history against float64, for each two-loop run in both.
+    for (const char* base : {"fused", "classic"}) {
+      const auto a = std::find(cfg.variants.begin(), cfg.variants.end(), base);
+      const auto b =
+          std::find(cfg.variants.begin(), cfg.variants.end(), std::string(base) + "-f32");
+      if (a == cfg.variants.end() || b == cfg.variants.end()) continue;
+      const Samples& d = samples[a - cfg.variants.begin()];
+      const Samples& f = samples[b - cfg.variants.begin()];
+      std::vector<double> speedups;  // float64 / float32 within one repeat
+      for (size_t r = 0; r < f.per_iter.size(); ++r)
+        speedups.push_back(d.per_iter[r] / f.per_iter[r]);
+      const std::string key = std::string(base) + "_f32_speedup";
+      report[key] = Median(speedups);
+      report[key + "_min"] = Min(speedups);
+      report[key + "_max"] = Max(speedups);
+      if (rank == 0) {
+        std::printf(
+            "%s-f32 is %.2fx faster than %s per iteration (median of the repeats' ratios, range "
+            "%.2f-%.2f)\n",
+            base, Median(speedups), base, Min(speedups), Max(speedups));
       }
     }
     if (rank == 0) std::printf("%s\n", report.dump().c_str());

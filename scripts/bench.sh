@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks of the fused vs classic two-loop recursion (issue: one allreduce per evaluation).
-# Builds Release, then runs dlbfgs-bench, which times both variants side by side in one process
+# Benchmarks of the fused vs classic two-loop recursion (issue: one allreduce per evaluation), and
+# of the fused one with a float32 history (fused-f32). Builds Release, then runs dlbfgs-bench,
+# which times the variants side by side, interleaved, in one process
 # next to the triad bandwidth and allreduce latency measured in the same run:
 #   1. bandwidth-bound: rosenbrock, n = N_LARGE (1e7), m = 10 (shared-memory transport);
 #   2. latency-bound:   rosenbrock, n = 2e4, m = 10 over TCP loopback (--mca btl self,tcp),
@@ -13,8 +14,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() {
   cat <<USAGE
 usage: scripts/bench.sh [-h|--help] [N_LARGE] [RANKS] [REPEATS]
-Times fused vs classic L-BFGS iterations with dlbfgs-bench: rosenbrock at n = N_LARGE (shared
-memory), then at n = 2e4 over TCP loopback; tables and JSON lines go to bench-results/.
+Times fused, classic and fused-f32 (float32 history) L-BFGS iterations with dlbfgs-bench:
+rosenbrock at n = N_LARGE (shared memory), then at n = 2e4 over TCP loopback; tables and JSON
+lines go to bench-results/.
   N_LARGE   variables of the bandwidth-bound run, 1e7-style accepted  (default 1e7)
   RANKS     MPI ranks of both runs                                    (default 2)
   REPEATS   solves per variant, medians reported                      (default 5)
@@ -49,7 +51,7 @@ run() {
 }
 
 run bandwidth mpirun -np "${ranks}" "${flags[@]}" "${bench}" --n "${n_large}" --history 10 \
-  --repeats "${repeats}"
+  --repeats "${repeats}" --two-loop fused,classic,fused-f32
 run latency mpirun -np "${ranks}" "${flags[@]}" --mca btl self,tcp "${bench}" --n 20000 \
-  --history 10 --repeats "${repeats}"
+  --history 10 --repeats "${repeats}" --two-loop fused,classic,fused-f32
 dlbfgs_log "results in ${out}/"

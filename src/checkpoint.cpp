@@ -1,4 +1,5 @@
-// The checkpoint protocol: one binary file per rank with its blocks of x, g, S and Y, and a text
+// The checkpoint protocol: one binary file per rank with its blocks of x, g, S and Y (S and Y in
+// their storage precision, so that a float32 history is saved and restored bitwise), and a text
 // manifest with every replicated scalar (hexadecimal floats, so that a resumed run is bitwise the
 // same). Every file is written to a temporary name, fsync'ed and renamed; the manifest is written
 // only after every rank's file is on disk, and LATEST is switched only after the manifest: at any
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <type_traits>
 
 #include "fingerprint.hpp"
 #include "io/atomic_file.hpp"
@@ -22,10 +24,11 @@ namespace dlbfgs::internal {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'L', 'B', 'F', 'G', 'S', 'C', '1'};
-constexpr const char* kFormat = "dlbfgs-checkpoint-4";  // 2: label; 3: checksum; 4: L1 scalars
+// 2: label; 3: checksum; 4: L1 scalars; 5: history precision
+constexpr const char* kFormat = "dlbfgs-checkpoint-5";
 
-// Fixed-size header of a rank file; the doubles follow: x, g, S, Y (column-major), then the
-// 64-bit FNV-1a checksum of header and doubles.
+// Fixed-size header of a rank file; the vectors follow: x, g (doubles), S, Y (column-major, of
+// history_bytes per element: 8 or 4), then the 64-bit FNV-1a checksum of header and data.
 struct RankHeader {
   char magic[8];
   std::int64_t n;
@@ -33,7 +36,12 @@ struct RankHeader {
   std::int64_t local_size;
   std::int32_t slots;
   std::int32_t rank;
+  std::int32_t history_bytes;
+  std::int32_t reserved;
 };
+
+// Bytes per stored element of S and Y.
+std::size_t HistoryBytes(const History& h) { return h.single() ? sizeof(float) : sizeof(double); }
 
 std::string CheckpointName(int iteration) {
   char name[32];
@@ -52,8 +60,9 @@ struct ScalarWriter {
   void operator()(const char* key, bool v) const { out << key << ' ' << (v ? 1 : 0) << "\n"; }
 };
 
-void AppendDoubles(std::string& out, const double* data, Eigen::Index count) {
-  out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(count) * sizeof(double));
+template <typename T>
+void AppendArray(std::string& out, const T* data, Eigen::Index count) {
+  out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(count) * sizeof(T));
 }
 
 // Removes every ckpt-* entry of dir but `keep` (best effort): older checkpoints, and partial ones
@@ -78,7 +87,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
   History& h = state.history;
   const std::string name = CheckpointName(sc.iterations);
   const std::string ckdir = dir + "/" + name;
-  const int slots = static_cast<int>(h.S.cols());
+  const int slots = h.slots();
 
   // 1. Every rank writes its own file.
   std::string error = MakeDirectory(ckdir);
@@ -90,12 +99,19 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
     header.local_size = part.local_size();
     header.slots = slots;
     header.rank = part.rank();
+    header.history_bytes = static_cast<std::int32_t>(HistoryBytes(h));
     std::string data(reinterpret_cast<const char*>(&header), sizeof(header));
-    data.reserve(sizeof(header) + sizeof(double) * (2 + 2 * slots) * part.local_size() + 8);
-    AppendDoubles(data, state.x.data(), state.x.size());
-    AppendDoubles(data, state.g.data(), state.g.size());
-    AppendDoubles(data, h.S.data(), h.S.size());
-    AppendDoubles(data, h.Y.data(), h.Y.size());
+    data.reserve(sizeof(header) +
+                 (2 * sizeof(double) + 2 * slots * HistoryBytes(h)) * part.local_size() + 8);
+    AppendArray(data, state.x.data(), state.x.size());
+    AppendArray(data, state.g.data(), state.g.size());
+    if (h.single()) {
+      AppendArray(data, h.Sf.data(), h.Sf.size());
+      AppendArray(data, h.Yf.data(), h.Yf.size());
+    } else {
+      AppendArray(data, h.S.data(), h.S.size());
+      AppendArray(data, h.Y.data(), h.Y.size());
+    }
     const std::uint64_t checksum = Fingerprint::Of(data.data(), data.size());
     data.append(reinterpret_cast<const char*>(&checksum), sizeof(checksum));
     error = WriteFileAtomically(ckdir + "/" + RankFileName(part.rank()), data);
@@ -110,6 +126,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
     m << "n " << part.global_size() << "\n";
     m << "ranks " << part.size() << "\n";
     m << "history_size " << options.history_size << "\n";
+    m << "history_precision " << ToString(h.precision()) << "\n";
     m << "algorithm " << AlgorithmFingerprint(options) << "\n";
     m << "label " << EncodeLabel(options.checkpoint_label) << "\n";
     ForEachScalar(sc, ScalarWriter{m});
@@ -149,7 +166,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
   int old_ranks = 0;
   std::vector<long long> offsets;
   History& h = state.history;
-  const int slots = static_cast<int>(h.S.cols());
+  const int slots = h.slots();
   SolverState& sc = state.scalars;
 
   std::uint64_t manifest_hash = 0;
@@ -177,6 +194,7 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     const long long n = r.Integer("n");
     old_ranks = static_cast<int>(r.Integer("ranks"));
     const long long m = r.Integer("history_size");
+    const std::string precision = r.Text("history_precision");
     const std::string algorithm = r.Text("algorithm");
     std::string label;
     if (!DecodeLabel(r.Text("label"), label) && r.error().empty()) {
@@ -189,6 +207,9 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
       if (n != part.global_size()) {
         error = "checkpoint " + ckdir + " is for n = " + std::to_string(n) + ", not " +
                 std::to_string(part.global_size());
+      } else if (precision != ToString(options.history_precision)) {
+        error = "checkpoint " + ckdir + " holds a " + precision + " history, not " +
+                ToString(options.history_precision) + " (history_precision)";
       } else if (m != options.history_size ||
                  algorithm != std::to_string(AlgorithmFingerprint(options))) {
         error = "checkpoint " + ckdir +
@@ -231,8 +252,12 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     error = ReadText(path, data);
     if (!error.empty()) break;
     const long long ql = qhi - qlo;
+    const std::size_t bytes = HistoryBytes(h);
     const std::size_t expected =
-        sizeof(RankHeader) + sizeof(double) * static_cast<std::size_t>((2 + 2 * slots) * ql) + 8;
+        sizeof(RankHeader) +
+        (2 * sizeof(double) + 2 * static_cast<std::size_t>(slots) * bytes) *
+            static_cast<std::size_t>(ql) +
+        8;
     if (data.size() != expected) {
       error = path + " has " + std::to_string(data.size()) + " bytes, expected " +
               std::to_string(expected) + " (truncated or from another run)";
@@ -247,22 +272,36 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
     RankHeader header;
     std::memcpy(&header, data.data(), sizeof(header));
     if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0 || header.n != part.global_size() ||
-        header.offset != qlo || header.local_size != ql || header.slots != slots) {
+        header.offset != qlo || header.local_size != ql || header.slots != slots ||
+        header.history_bytes != static_cast<std::int32_t>(bytes)) {
       error = path + " does not match its manifest";
       break;
     }
-    const double* doubles = reinterpret_cast<const double*>(data.data() + sizeof(RankHeader));
+    const char* body = data.data() + sizeof(RankHeader);
+    const char* stored_s = body + 2 * sizeof(double) * static_cast<std::size_t>(ql);
     const long long len = b - a;
     const long long src = a - qlo;  // within the saved block
     const long long dst = a - lo;   // within this rank's block
-    auto copy = [&](const double* from, double* to) {
-      std::memcpy(to + dst, from + src, sizeof(double) * static_cast<std::size_t>(len));
+    // Element k of the saved array at `from` (element size sizeof(T)) to this rank's array `to`.
+    auto copy = [&](const char* from, auto* to) {
+      using T = std::remove_pointer_t<decltype(to)>;
+      std::memcpy(to + dst, from + sizeof(T) * static_cast<std::size_t>(src),
+                  sizeof(T) * static_cast<std::size_t>(len));
     };
-    copy(doubles, state.x.data());
-    copy(doubles + ql, state.g.data());
+    const std::size_t column = bytes * static_cast<std::size_t>(ql);
+    const std::size_t vector = sizeof(double) * static_cast<std::size_t>(ql);
+    copy(body, state.x.data());
+    copy(body + vector, state.g.data());
     for (int j = 0; j < slots; ++j) {
-      copy(doubles + (2 + j) * ql, h.S.col(j).data());
-      copy(doubles + (2 + slots + j) * ql, h.Y.col(j).data());
+      const char* sj = stored_s + j * column;
+      const char* yj = stored_s + (slots + j) * column;
+      if (h.single()) {
+        copy(sj, h.Sf.col(j).data());
+        copy(yj, h.Yf.col(j).data());
+      } else {
+        copy(sj, h.S.col(j).data());
+        copy(yj, h.Y.col(j).data());
+      }
     }
   }
   error = reducer.AgreeOnFailure(!error.empty(), error);

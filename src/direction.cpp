@@ -31,7 +31,7 @@ void WriteOwnSums(const TrialPartials& t, double* header) {
 class FusedDirection final : public Direction {
  public:
   FusedDirection(const LbfgsOptions& options, Eigen::Index n_local)
-      : Direction(n_local, options.history_size),
+      : Direction(n_local, options.history_size, options.history_precision),
         coefficients_(options.history_size),
         check_tol_(options.gram_check_tol) {}
 
@@ -110,7 +110,7 @@ class FusedDirection final : public Direction {
 class ClassicDirection final : public Direction {
  public:
   ClassicDirection(const LbfgsOptions& options, Eigen::Index n_local, Reducer& reducer)
-      : Direction(n_local, options.history_size),
+      : Direction(n_local, options.history_size, options.history_precision),
         alpha_(Eigen::VectorXd::Zero(options.history_size)),
         reducer_(reducer) {}
 

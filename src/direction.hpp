@@ -23,7 +23,8 @@ struct TrialRequest {
 /// per direction, the reference).
 class Direction {
  public:
-  Direction(Eigen::Index n_local, int m) : history_(n_local, m) {}
+  Direction(Eigen::Index n_local, int m, HistoryPrecision precision)
+      : history_(n_local, m, precision) {}
   virtual ~Direction() = default;
 
   /// Most doubles this direction appends to a trial's payload.

@@ -1,14 +1,25 @@
 #include "history.hpp"
 
+#include <algorithm>
+
 #include "assert.hpp"
 #include "first_touch.hpp"
 #include "payload.hpp"
 
 namespace dlbfgs::internal {
 
-History::History(Eigen::Index n_local, int m)
-    : S(Eigen::MatrixXd::Zero(n_local, m + 1)),
-      Y(Eigen::MatrixXd::Zero(n_local, m + 1)),
+namespace {
+Eigen::Index RowsIf(bool keep, Eigen::Index n_local) { return keep ? n_local : 0; }
+}  // namespace
+
+History::History(Eigen::Index n_local, int m, HistoryPrecision precision)
+    : S(Eigen::MatrixXd::Zero(RowsIf(precision == HistoryPrecision::kFloat64, n_local), m + 1)),
+      Y(Eigen::MatrixXd::Zero(RowsIf(precision == HistoryPrecision::kFloat64, n_local), m + 1)),
+      Sf(Eigen::MatrixXf::Zero(RowsIf(precision == HistoryPrecision::kFloat32, n_local), m + 1)),
+      Yf(Eigen::MatrixXf::Zero(RowsIf(precision == HistoryPrecision::kFloat32, n_local), m + 1)),
+      precision_(precision),
+      n_local_(n_local),
+      rounded_(precision == HistoryPrecision::kFloat32 ? 2 * std::min(kPassBlock, n_local) : 0),
       m_(m),
       ss_(Eigen::MatrixXd::Zero(m + 1, m + 1)),
       sy_(Eigen::MatrixXd::Zero(m + 1, m + 1)),
@@ -17,6 +28,8 @@ History::History(Eigen::Index n_local, int m)
       yg_(Eigen::VectorXd::Zero(m + 1)) {
   FirstTouch(S.data(), S.size());
   FirstTouch(Y.data(), Y.size());
+  FirstTouch(Sf.data(), Sf.size());
+  FirstTouch(Yf.data(), Yf.size());
 }
 
 void History::AcceptSpare() {

@@ -2,8 +2,14 @@
 
 #include <Eigen/Core>
 #include <array>
+#include <vector>
+
+#include "dlbfgs/options.hpp"
 
 namespace dlbfgs::internal {
+
+/// Rows per block of the streaming passes (passes.cpp): 8192 doubles = 64 KiB per vector.
+constexpr Eigen::Index kPassBlock = 8192;
 
 /// The reduced products of a candidate pair with itself and with the gradient the direction
 /// sees at the trial point.
@@ -25,7 +31,8 @@ struct GramArray {
 /// Ring buffer of the last m curvature pairs (s_i, y_i), this rank's blocks, plus the replicated
 /// scalars the two-loop recursions need.
 ///
-/// Storage is two preallocated n_local x (m + 1) column-major matrices: m slots hold the pairs and
+/// Storage is two preallocated n_local x (m + 1) column-major matrices (S, Y in double precision,
+/// or Sf, Yf in single precision, the other pair empty): m slots hold the pairs and
 /// the extra "spare" slot receives the candidate pair of the current line search, written in the
 /// same pass that computes its dot products; accepting the candidate turns the spare into the
 /// newest pair and the oldest pair (if the ring is full) into the next spare, with no copy.
@@ -35,11 +42,15 @@ struct GramArray {
 /// the direction sees. Each entry is a reduced dot product of stored vectors, computed when the
 /// newer of its two vectors is created: none is updated by recurrence, so none drifts. They change
 /// only through AppendPair, ApplyGradientProducts and ApplyRefresh, which read the reduced
-/// payload blocks laid out in payload.hpp.
+/// payload blocks laid out in payload.hpp. In single precision every entry is still a double
+/// sum of the stored (rounded) vectors, widened exactly.
 class History {
  public:
-  History(Eigen::Index n_local, int m);
+  History(Eigen::Index n_local, int m, HistoryPrecision precision = HistoryPrecision::kFloat64);
 
+  HistoryPrecision precision() const { return precision_; }
+  bool single() const { return precision_ == HistoryPrecision::kFloat32; }
+  Eigen::Index local_size() const { return n_local_; }
   int capacity() const { return m_; }
   int count() const { return count_; }
   int slots() const { return m_ + 1; }
@@ -81,10 +92,19 @@ class History {
   /// The replicated arrays (SS, SY, YY, Sg, Yg), for checkpoints.
   std::array<GramArray, 5> GramArrays();
 
-  Eigen::MatrixXd S;  ///< n_local x (m + 1), column per slot
-  Eigen::MatrixXd Y;  ///< n_local x (m + 1), column per slot
+  Eigen::MatrixXd S;   ///< n_local x (m + 1), column per slot (float64; else 0 x 0)
+  Eigen::MatrixXd Y;   ///< n_local x (m + 1), column per slot (float64; else 0 x 0)
+  Eigen::MatrixXf Sf;  ///< n_local x (m + 1), column per slot (float32; else 0 x 0)
+  Eigen::MatrixXf Yf;  ///< n_local x (m + 1), column per slot (float32; else 0 x 0)
+
+  /// float32: two blocks of kPassBlock doubles where the trial pass keeps the rounded candidate
+  /// pair of its current block, widened, for the cross products (empty in float64).
+  double* rounded_pair() { return rounded_.data(); }
 
  private:
+  HistoryPrecision precision_;
+  Eigen::Index n_local_;
+  std::vector<double> rounded_;
   int m_;
   int head_ = 0;
   int count_ = 0;

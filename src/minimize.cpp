@@ -392,11 +392,13 @@ LbfgsResult OutOfMemory(const LbfgsOptions& options, const Partition& part, bool
   const int first = reducer.LowestRank(!allocated);
   LbfgsResult result;
   result.reason = TerminationReason::kOutOfMemory;
-  result.message =
-      "cannot allocate the workspace of about " +
-      std::to_string((2 * options.history_size + 7) * 8 * part.LocalSizeOf(first) / (1 << 20)) +
-      " MiB on rank " + std::to_string(first) + " (history_size " +
-      std::to_string(options.history_size) + ")";
+  result.message = "cannot allocate the workspace of about " +
+                   std::to_string((options.history_precision == HistoryPrecision::kFloat32
+                                       ? options.history_size + 7
+                                       : 2 * options.history_size + 7) *
+                                  8 * part.LocalSizeOf(first) / (1 << 20)) +
+                   " MiB on rank " + std::to_string(first) + " (history_size " +
+                   std::to_string(options.history_size) + ")";
   result.f = std::numeric_limits<double>::quiet_NaN();
   result.grad_norm = std::numeric_limits<double>::quiet_NaN();
   result.optimality = std::numeric_limits<double>::quiet_NaN();

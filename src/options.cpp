@@ -65,6 +65,7 @@ namespace internal {
 std::array<OptionField, kOptionFieldCount> OptionFields(const LbfgsOptions& o) {
   return {{
       Field("history_size", o.history_size, kAlgorithm),
+      Field("history_precision", static_cast<int>(o.history_precision), kAlgorithm),
       Field("l1_weight", o.l1_weight, kAlgorithm),
       Field("grad_tol", o.grad_tol, kLimit),
       Field("grad_rel_tol", o.grad_rel_tol, kLimit),
@@ -104,6 +105,11 @@ std::uint64_t AlgorithmFingerprint(const LbfgsOptions& o) {
 std::string ValidateOptions(const LbfgsOptions& o) {
   if (o.history_size < 0 || o.history_size > 1000) {
     return Violation("history_size", o.history_size, "in [0, 1000]");
+  }
+  if (o.history_precision != HistoryPrecision::kFloat64 &&
+      o.history_precision != HistoryPrecision::kFloat32) {
+    return Violation("history_precision", static_cast<int>(o.history_precision),
+                     "kFloat64 or kFloat32");
   }
   if (!(o.l1_weight >= 0) || !std::isfinite(o.l1_weight)) {
     return Violation("l1_weight", o.l1_weight, ">= 0 and finite");
@@ -172,6 +178,13 @@ TwoLoopType ParseTwoLoopType(const std::string& name) {
                               "' (expected fused or classic)");
 }
 
+HistoryPrecision ParseHistoryPrecision(const std::string& name) {
+  if (name == "float64") return HistoryPrecision::kFloat64;
+  if (name == "float32") return HistoryPrecision::kFloat32;
+  throw std::invalid_argument("unknown history precision '" + name +
+                              "' (expected float64 or float32)");
+}
+
 LineSearchType ParseLineSearchType(const std::string& name) {
   if (name == "more-thuente") return LineSearchType::kMoreThuente;
   if (name == "backtracking") return LineSearchType::kBacktracking;
@@ -180,6 +193,10 @@ LineSearchType ParseLineSearchType(const std::string& name) {
 }
 
 const char* ToString(TwoLoopType type) { return type == TwoLoopType::kFused ? "fused" : "classic"; }
+
+const char* ToString(HistoryPrecision precision) {
+  return precision == HistoryPrecision::kFloat32 ? "float32" : "float64";
+}
 
 const char* ToString(LineSearchType type) {
   return type == LineSearchType::kMoreThuente ? "more-thuente" : "backtracking";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "payload.hpp"
 
@@ -12,7 +13,7 @@ namespace {
 // pass, 64 KiB at a time, while the short vectors of the block (d; or g_t, y_t, s_t) stay in L2.
 // Segments of 16 pages keep the hardware prefetchers on (4 KiB segments halved the bandwidth);
 // with the software prefetch below, 4096 to 16384 rows measure the same.
-constexpr Eigen::Index kBlock = 8192;
+constexpr Eigen::Index kBlock = kPassBlock;
 
 // Software prefetch distance in rows: 2 KiB, 32 cache lines ahead in each stream. The trial pass
 // does 3 multiply-adds per stored double, and the core then issued too few misses to keep the
@@ -29,8 +30,10 @@ constexpr Eigen::Index kAhead = 256;
 // vectorized. The helpers are forced inline so that each clone compiles them for its own ISA.
 #if defined(__GNUC__)
 typedef double Pack __attribute__((vector_size(4 * sizeof(double))));
+typedef float FloatPack __attribute__((vector_size(4 * sizeof(float))));
 #define DLBFGS_PREFETCH(p) __builtin_prefetch(p)
 #define DLBFGS_INLINE inline __attribute__((always_inline))
+#define DLBFGS_VECTOR_PACKS 1
 #else
 struct Pack {
   double v[4];
@@ -66,12 +69,66 @@ DLBFGS_INLINE void Load(Pack& v, const double* p) { std::memcpy(&v, p, sizeof v)
 DLBFGS_INLINE void Store(double* p, const Pack& v) { std::memcpy(p, &v, sizeof v); }
 DLBFGS_INLINE double Sum(const Pack& v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 
+// A float32 history (HistoryPrecision::kFloat32): its columns are loaded as four floats widened
+// exactly to a Pack, so every sum below runs in double precision on the stored values. A stored
+// value is rounded to nearest once, when the trial pass writes it; StoreRounded also returns the
+// rounded value widened, so that the trial's own sums see what is stored.
+#if defined(DLBFGS_VECTOR_PACKS)
+DLBFGS_INLINE void Load(Pack& v, const float* p) {
+  FloatPack f;
+  std::memcpy(&f, p, sizeof f);
+  v = __builtin_convertvector(f, Pack);
+}
+DLBFGS_INLINE void StoreRounded(float* p, Pack& v) {
+  const FloatPack f = __builtin_convertvector(v, FloatPack);
+  std::memcpy(p, &f, sizeof f);
+  v = __builtin_convertvector(f, Pack);
+}
+#else
+DLBFGS_INLINE void Load(Pack& v, const float* p) {
+  for (int l = 0; l < kLanes; ++l) v.v[l] = p[l];
+}
+DLBFGS_INLINE void StoreRounded(float* p, Pack& v) {
+  for (int l = 0; l < kLanes; ++l) {
+    p[l] = static_cast<float>(v.v[l]);
+    v.v[l] = p[l];
+  }
+}
+#endif
+DLBFGS_INLINE void StoreRounded(double* p, Pack& v) { Store(p, v); }
+
+// The stored columns of slot j, of storage type T.
+template <typename T>
+DLBFGS_INLINE const T* SCol(const History& h, int j) {
+  if constexpr (std::is_same_v<T, float>) {
+    return h.Sf.col(j).data();
+  } else {
+    return h.S.col(j).data();
+  }
+}
+template <typename T>
+DLBFGS_INLINE const T* YCol(const History& h, int j) {
+  if constexpr (std::is_same_v<T, float>) {
+    return h.Yf.col(j).data();
+  } else {
+    return h.Y.col(j).data();
+  }
+}
+template <typename T>
+DLBFGS_INLINE T* SCol(History& h, int j) {
+  return const_cast<T*>(SCol<T>(static_cast<const History&>(h), j));
+}
+template <typename T>
+DLBFGS_INLINE T* YCol(History& h, int j) {
+  return const_cast<T*>(YCol<T>(static_cast<const History&>(h), j));
+}
+
 // Zero-padded copies of rows [i, i + rows) of N streams, rows < kStep, for a block's last step.
-template <int N>
+template <int N, typename T = double>
 struct Tail {
-  double buf[N][kStep] = {};
-  const double* p[N];
-  DLBFGS_INLINE Tail(const double* const* src, Eigen::Index i, Eigen::Index rows) {
+  T buf[N][kStep] = {};
+  const T* p[N];
+  DLBFGS_INLINE Tail(const T* const* src, Eigen::Index i, Eigen::Index rows) {
     for (int k = 0; k < N; ++k) {
       std::copy_n(src[k] + i, rows, buf[k]);
       p[k] = buf[k];
@@ -80,8 +137,8 @@ struct Tail {
 };
 
 // One step of AddColumns: d[q, q + kStep) (+)= sum_r c[r] col[r][q, q + kStep).
-template <int R, bool kAssign>
-DLBFGS_INLINE void AddStep(const double* const* col, const double* c, Eigen::Index q, double* d) {
+template <int R, bool kAssign, typename T>
+DLBFGS_INLINE void AddStep(const T* const* col, const double* c, Eigen::Index q, double* d) {
   for (Eigen::Index l = q; l < q + kStep; l += kLanes) {
     Pack dv = {};
     if (!kAssign) Load(dv, d + l);
@@ -96,20 +153,20 @@ DLBFGS_INLINE void AddStep(const double* const* col, const double* c, Eigen::Ind
 
 // d[0, len) += sum_r c[r] col[r][0, len) over R columns (the rows of one block); with kAssign,
 // d = instead of d +=. `last` (rows left in the columns, minus one) bounds the prefetch addresses.
-template <int R, bool kAssign = false>
-DLBFGS_INLINE void AddColumns(const double* const* col, const double* c, Eigen::Index len,
+template <int R, bool kAssign, typename T>
+DLBFGS_INLINE void AddColumns(const T* const* col, const double* c, Eigen::Index len,
                               Eigen::Index last, double* d) {
   Eigen::Index i = 0;
   for (; i + kStep <= len; i += kStep) {
     const Eigen::Index ahead = std::min(i + kAhead, last);
     for (int r = 0; r < R; ++r) DLBFGS_PREFETCH(col[r] + ahead);
-    AddStep<R, kAssign>(col, c, i, d);
+    AddStep<R, kAssign, T>(col, c, i, d);
   }
   if (i < len) {
-    const Tail<R> t(col, i, len - i);
+    const Tail<R, T> t(col, i, len - i);
     double dt[kStep] = {};
     if (!kAssign) std::copy_n(d + i, len - i, dt);
-    AddStep<R, kAssign>(t.p, c, 0, dt);
+    AddStep<R, kAssign, T>(t.p, c, 0, dt);
     std::copy_n(dt, len - i, d + i);
   }
 }
@@ -150,8 +207,8 @@ DLBFGS_INLINE double AddColumnAndDot(const double* u, double c, Eigen::Index len
 
 // One step of CrossProducts. Each product feeds one sum only, so that it fuses into a
 // multiply-add in every kernel alike.
-template <int R, int V>
-DLBFGS_INLINE void CrossStep(const double* const* col, const double* const* vec, Eigen::Index q,
+template <int R, int V, typename TC, typename TV>
+DLBFGS_INLINE void CrossStep(const TC* const* col, const TV* const* vec, Eigen::Index q,
                              Pack* acc) {
   for (Eigen::Index l = q; l < q + kStep; l += kLanes) {
     for (int r = 0; r < R; ++r) {
@@ -168,32 +225,35 @@ DLBFGS_INLINE void CrossStep(const double* const* col, const double* const* vec,
 
 // o[V r + v] = col[r]'vec[v] over the rows [0, len) of one block, for R columns against V short
 // vectors: V R accumulators (12 for the trial pass's R = 4, V = 3, which with the three vectors
-// and one loaded column fill the 16 AVX2 registers).
-template <int R, int V>
-DLBFGS_INLINE void CrossProducts(const double* const* col, const double* const* vec,
-                                 Eigen::Index len, Eigen::Index last, double* o) {
+// and one loaded column fill the 16 AVX2 registers). TC, TV: the storage of the columns and of
+// the short vectors.
+template <int R, int V, typename TC, typename TV>
+DLBFGS_INLINE void CrossProducts(const TC* const* col, const TV* const* vec, Eigen::Index len,
+                                 Eigen::Index last, double* o) {
   Pack acc[V * R] = {};
   Eigen::Index i = 0;
   for (; i + kStep <= len; i += kStep) {
     const Eigen::Index ahead = std::min(i + kAhead, last);
     for (int r = 0; r < R; ++r) DLBFGS_PREFETCH(col[r] + ahead);
-    CrossStep<R, V>(col, vec, i, acc);
+    CrossStep<R, V, TC, TV>(col, vec, i, acc);
   }
   if (i < len) {
-    const Tail<R> tc(col, i, len - i);
-    const Tail<V> tv(vec, i, len - i);
-    CrossStep<R, V>(tc.p, tv.p, 0, acc);
+    const Tail<R, TC> tc(col, i, len - i);
+    const Tail<V, TV> tv(vec, i, len - i);
+    CrossStep<R, V, TC, TV>(tc.p, tv.p, 0, acc);
   }
   for (int a = 0; a < V * R; ++a) o[a] = Sum(acc[a]);
 }
 
 // One step of the trial's own pass: writes s_t = x_t - x and y_t = g_t - g, and accumulates
 // v_t'd, v_t'v_t, s_t'y_t, y_t'y_t, s_t's_t, s_t'v_t, y_t'v_t in acc[0..6], where v_t is the
-// gradient the direction sees (g_t itself unless kSeparateV).
-template <bool kSeparateV>
+// gradient the direction sees (g_t itself unless kSeparateV). With a float32 history (T =
+// float) s_t and y_t are rounded as they are stored, every sum is formed from the rounded values,
+// and these are also written, widened, to sd and yd for the cross products.
+template <bool kSeparateV, typename T>
 DLBFGS_INLINE void TrialStep(const double* x, const double* xt, const double* g, const double* gt,
-                             const double* vt, const double* d, Eigen::Index q, double* st,
-                             double* yt, Pack* acc) {
+                             const double* vt, const double* d, Eigen::Index q, T* st, T* yt,
+                             double* sd, double* yd, Pack* acc) {
   for (Eigen::Index l = q; l < q + kStep; l += kLanes) {
     Pack xv, xtv, gv, gtv, vtv, dv;
     Load(xv, x + l);
@@ -206,10 +266,14 @@ DLBFGS_INLINE void TrialStep(const double* x, const double* xt, const double* g,
       vtv = gtv;
     }
     Load(dv, d + l);
-    const Pack s = xtv - xv;
-    const Pack y = gtv - gv;
-    Store(st + l, s);
-    Store(yt + l, y);
+    Pack s = xtv - xv;
+    Pack y = gtv - gv;
+    StoreRounded(st + l, s);
+    StoreRounded(yt + l, y);
+    if constexpr (std::is_same_v<T, float>) {
+      Store(sd + l, s);
+      Store(yd + l, y);
+    }
     acc[0] += vtv * dv;
     acc[1] += vtv * vtv;
     acc[2] += s * y;
@@ -221,11 +285,11 @@ DLBFGS_INLINE void TrialStep(const double* x, const double* xt, const double* g,
 }
 
 // The trial's own sums over the rows [0, len) of one block (see TrialStep).
-template <bool kSeparateV>
+template <bool kSeparateV, typename T>
 DLBFGS_INLINE void TrialSums(const double* xp, const double* xtp, const double* gp,
                              const double* gtp, const double* vtp, const double* dp,
-                             Eigen::Index len, Eigen::Index last, double* st, double* yt,
-                             Pack* acc) {
+                             Eigen::Index len, Eigen::Index last, T* st, T* yt, double* sd,
+                             double* yd, Pack* acc) {
   Eigen::Index i = 0;
   for (; i + kStep <= len; i += kStep) {
     const Eigen::Index ahead = std::min(i + kAhead, last);
@@ -235,16 +299,21 @@ DLBFGS_INLINE void TrialSums(const double* xp, const double* xtp, const double* 
     DLBFGS_PREFETCH(gtp + ahead);
     if (kSeparateV) DLBFGS_PREFETCH(vtp + ahead);
     DLBFGS_PREFETCH(dp + ahead);
-    TrialStep<kSeparateV>(xp, xtp, gp, gtp, vtp, dp, i, st, yt, acc);
+    TrialStep<kSeparateV, T>(xp, xtp, gp, gtp, vtp, dp, i, st, yt, sd, yd, acc);
   }
   if (i < len) {
     const double* in[6] = {xp, xtp, gp, gtp, vtp, dp};
     const Tail<6> tin(in, i, len - i);
-    double stt[kStep], ytt[kStep];
-    TrialStep<kSeparateV>(tin.p[0], tin.p[1], tin.p[2], tin.p[3], tin.p[4], tin.p[5], 0, stt, ytt,
-                          acc);
+    T stt[kStep], ytt[kStep];
+    double sdt[kStep], ydt[kStep];
+    TrialStep<kSeparateV, T>(tin.p[0], tin.p[1], tin.p[2], tin.p[3], tin.p[4], tin.p[5], 0, stt,
+                             ytt, sdt, ydt, acc);
     std::copy_n(stt, len - i, st + i);
     std::copy_n(ytt, len - i, yt + i);
+    if constexpr (std::is_same_v<T, float>) {
+      std::copy_n(sdt, len - i, sd + i);
+      std::copy_n(ydt, len - i, yd + i);
+    }
   }
 }
 
@@ -261,8 +330,11 @@ DLBFGS_INLINE void TrialSums(const double* xp, const double* xtp, const double* 
 #define DLBFGS_KERNEL
 #endif
 
-DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients& c,
-                                   const Eigen::VectorXd& g, Eigen::VectorXd& d) {
+namespace {
+
+template <typename T>
+DLBFGS_INLINE double FormDirectionOn(const History& h, const DirectionCoefficients& c,
+                                     const Eigen::VectorXd& g, Eigen::VectorXd& d) {
   const Eigen::Index n = g.size();
   const int count = h.count();
   double gd = 0;
@@ -276,23 +348,23 @@ DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients
     int k = 0;
     for (; k + 1 < count; k += 2) {
       const int ja = h.Slot(k), jb = h.Slot(k + 1);
-      const double* col[4] = {h.S.col(ja).data() + b, h.Y.col(ja).data() + b,
-                              h.S.col(jb).data() + b, h.Y.col(jb).data() + b};
+      const T* col[4] = {SCol<T>(h, ja) + b, YCol<T>(h, ja) + b, SCol<T>(h, jb) + b,
+                         YCol<T>(h, jb) + b};
       const double coef[4] = {-c.cs(k), -c.cy(k), -c.cs(k + 1), -c.cy(k + 1)};
       if (k == 0) {
-        AddColumns<4, true>(col, coef, len, last, dp);
+        AddColumns<4, true, T>(col, coef, len, last, dp);
       } else {
-        AddColumns<4>(col, coef, len, last, dp);
+        AddColumns<4, false, T>(col, coef, len, last, dp);
       }
     }
     if (k < count) {
       const int j = h.Slot(k);
-      const double* col[2] = {h.S.col(j).data() + b, h.Y.col(j).data() + b};
+      const T* col[2] = {SCol<T>(h, j) + b, YCol<T>(h, j) + b};
       const double coef[2] = {-c.cs(k), -c.cy(k)};
       if (k == 0) {
-        AddColumns<2, true>(col, coef, len, last, dp);
+        AddColumns<2, true, T>(col, coef, len, last, dp);
       } else {
-        AddColumns<2>(col, coef, len, last, dp);
+        AddColumns<2, false, T>(col, coef, len, last, dp);
       }
     }
     gd += count == 0 ? AddColumnAndDot<true>(gp, -c.cg, len, last, dp)
@@ -301,7 +373,9 @@ DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients
   return gd;
 }
 
-DLBFGS_KERNEL TrialPartials TrialPass(History& h, const TrialVectors& v, double* cross) {
+template <typename T>
+DLBFGS_INLINE TrialPartials TrialPassOn(History& h, const TrialVectors& v, double* cross) {
+  constexpr bool kSingle = std::is_same_v<T, float>;
   const Eigen::Index n = v.x.size();
   const int t = h.Spare();
   const int count = h.count();
@@ -313,19 +387,22 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const TrialVectors& v, double*
   for (Eigen::Index b = 0; b < n; b += kBlock) {
     const Eigen::Index len = std::min(kBlock, n - b);
     const Eigen::Index last = n - b - 1;
-    double* st = h.S.col(t).data() + b;
-    double* yt = h.Y.col(t).data() + b;
+    T* st = SCol<T>(h, t) + b;
+    T* yt = YCol<T>(h, t) + b;
+    // float32: the block's rounded pair, widened, for the cross products below.
+    double* sd = kSingle ? h.rounded_pair() : nullptr;
+    double* yd = kSingle ? sd + std::min(kBlock, n) : nullptr;
     const double* gtp = v.gt.data() + b;
     const double* vtp = v.vt.data() + b;
 
     // The candidate pair and the trial's own sums.
     Pack acc[7] = {};
     if (separate_v) {
-      TrialSums<true>(v.x.data() + b, v.xt.data() + b, v.g.data() + b, gtp, vtp, v.d.data() + b,
-                      len, last, st, yt, acc);
+      TrialSums<true, T>(v.x.data() + b, v.xt.data() + b, v.g.data() + b, gtp, vtp, v.d.data() + b,
+                         len, last, st, yt, sd, yd, acc);
     } else {
-      TrialSums<false>(v.x.data() + b, v.xt.data() + b, v.g.data() + b, gtp, vtp, v.d.data() + b,
-                       len, last, st, yt, acc);
+      TrialSums<false, T>(v.x.data() + b, v.xt.data() + b, v.g.data() + b, gtp, vtp, v.d.data() + b,
+                          len, last, st, yt, sd, yd, acc);
     }
     p.gtd += Sum(acc[0]);
     p.gg += Sum(acc[1]);
@@ -338,7 +415,14 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const TrialVectors& v, double*
 
     // Cross products with the stored pairs, two pairs (four columns) per pass over the block's
     // v_t, y_t, s_t (in L2). prod[3 r + 0, 1, 2] = col[r]'v_t, col[r]'y_t, col[r]'s_t.
-    const double* vec[3] = {vtp, yt, st};
+    const double* vec[3] = {vtp, nullptr, nullptr};
+    if constexpr (kSingle) {
+      vec[1] = yd;
+      vec[2] = sd;
+    } else {
+      vec[1] = yt;
+      vec[2] = st;
+    }
     auto add = [cross](int j, const double* prod) {
       double* o = cross + kCrossPerPair * j;
       o[kSjVt] += prod[0];
@@ -351,18 +435,18 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const TrialVectors& v, double*
     int k = 0;
     for (; k + 1 < count; k += 2) {
       const int ja = h.Slot(k), jb = h.Slot(k + 1);
-      const double* col[4] = {h.S.col(ja).data() + b, h.Y.col(ja).data() + b,
-                              h.S.col(jb).data() + b, h.Y.col(jb).data() + b};
+      const T* col[4] = {SCol<T>(h, ja) + b, YCol<T>(h, ja) + b, SCol<T>(h, jb) + b,
+                         YCol<T>(h, jb) + b};
       double prod[12];
-      CrossProducts<4, 3>(col, vec, len, last, prod);
+      CrossProducts<4, 3, T, double>(col, vec, len, last, prod);
       add(ja, prod);
       add(jb, prod + 6);
     }
     if (k < count) {
       const int j = h.Slot(k);
-      const double* col[2] = {h.S.col(j).data() + b, h.Y.col(j).data() + b};
+      const T* col[2] = {SCol<T>(h, j) + b, YCol<T>(h, j) + b};
       double prod[6];
-      CrossProducts<2, 3>(col, vec, len, last, prod);
+      CrossProducts<2, 3, T, double>(col, vec, len, last, prod);
       add(j, prod);
     }
   }
@@ -375,10 +459,13 @@ DLBFGS_KERNEL TrialPartials TrialPass(History& h, const TrialVectors& v, double*
 // pairs j against (s_i, y_i) gives s_j's_i = SS(i, j), y_j's_i = SY(i, j), y_j'y_i = YY(i, j);
 // the trial pass formed them as s_j's_t, y_j's_t, y_j'y_t, and the diagonal from its own sums,
 // which have the same lanes and tail. Each vector must be passed once: a vector passed twice
-// would let the compiler share a product between two sums and skip the fused multiply-add.
-DLBFGS_KERNEL void GramPartials(const History& h, double* out) {
-  const Eigen::Index n = h.S.rows();
-  const int slots = static_cast<int>(h.S.cols());
+// would let the compiler share a product between two sums and skip the fused multiply-add. In
+// float32 the trial pass read the new pair from its widened copy (sd, yd) and the refresh reads
+// the stored floats widened: the same doubles.
+template <typename T>
+DLBFGS_INLINE void GramPartialsOn(const History& h, double* out) {
+  const Eigen::Index n = h.local_size();
+  const int slots = h.slots();
   const int count = h.count();
   double* ss = out;
   double* sy = out + slots * slots;
@@ -395,25 +482,47 @@ DLBFGS_KERNEL void GramPartials(const History& h, double* out) {
     const Eigen::Index last = n - b - 1;
     for (int k = 0; k < count; ++k) {
       const int i = h.Slot(k);
-      const double* vec[2] = {h.S.col(i).data() + b, h.Y.col(i).data() + b};
+      const T* vec[2] = {SCol<T>(h, i) + b, YCol<T>(h, i) + b};
       int l = 0;
       for (; l + 1 < count; l += 2) {
         const int ja = h.Slot(l), jb = h.Slot(l + 1);
-        const double* col[4] = {h.S.col(ja).data() + b, h.Y.col(ja).data() + b,
-                                h.S.col(jb).data() + b, h.Y.col(jb).data() + b};
+        const T* col[4] = {SCol<T>(h, ja) + b, YCol<T>(h, ja) + b, SCol<T>(h, jb) + b,
+                           YCol<T>(h, jb) + b};
         double prod[8];
-        CrossProducts<4, 2>(col, vec, len, last, prod);
+        CrossProducts<4, 2, T, T>(col, vec, len, last, prod);
         add(i, ja, prod);
         add(i, jb, prod + 4);
       }
       if (l < count) {
         const int j = h.Slot(l);
-        const double* col[2] = {h.S.col(j).data() + b, h.Y.col(j).data() + b};
+        const T* col[2] = {SCol<T>(h, j) + b, YCol<T>(h, j) + b};
         double prod[4];
-        CrossProducts<2, 2>(col, vec, len, last, prod);
+        CrossProducts<2, 2, T, T>(col, vec, len, last, prod);
         add(i, j, prod);
       }
     }
+  }
+}
+
+}  // namespace
+
+// Each kernel is instantiated for both storage types inside the clone, so that each clone
+// compiles them for its own ISA; the float64 instantiation is the kernel as it was before the
+// float32 history, operation for operation.
+DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients& c,
+                                   const Eigen::VectorXd& g, Eigen::VectorXd& d) {
+  return h.single() ? FormDirectionOn<float>(h, c, g, d) : FormDirectionOn<double>(h, c, g, d);
+}
+
+DLBFGS_KERNEL TrialPartials TrialPass(History& h, const TrialVectors& v, double* cross) {
+  return h.single() ? TrialPassOn<float>(h, v, cross) : TrialPassOn<double>(h, v, cross);
+}
+
+DLBFGS_KERNEL void GramPartials(const History& h, double* out) {
+  if (h.single()) {
+    GramPartialsOn<float>(h, out);
+  } else {
+    GramPartialsOn<double>(h, out);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "two_loop.hpp"
 
+#include <type_traits>
+
 namespace dlbfgs::internal {
 
 void FusedTwoLoop(const History& h, double gg, DirectionCoefficients& c) {
@@ -68,30 +70,58 @@ double GlobalDot(const Eigen::Ref<const Eigen::VectorXd>& a,
   return value;
 }
 
-}  // namespace
-
-double ClassicTwoLoop(const History& h, const Eigen::VectorXd& g, double gg, Eigen::VectorXd& d,
-                      Eigen::VectorXd& alpha, Reducer& reducer) {
+// The textbook recursion on the stored columns S, Y (MatrixXd, or MatrixXf widened lazily: no
+// temporary, every operation in double precision).
+template <typename Matrix>
+double ClassicTwoLoopOn(const History& h, const Matrix& S, const Matrix& Y,
+                        const Eigen::VectorXd& g, Eigen::VectorXd& d, Eigen::VectorXd& alpha,
+                        Reducer& reducer) {
+  constexpr bool kSingle = std::is_same_v<typename Matrix::Scalar, float>;
+  auto dot = [&reducer](const auto& column, const Eigen::VectorXd& v) {
+    if constexpr (kSingle) {
+      double value = column.template cast<double>().dot(v);
+      reducer.Sum(&value, 1);
+      return value;
+    } else {
+      return GlobalDot(column, v, reducer);
+    }
+  };
   const int count = h.count();
-  if (count == 0) {
-    d = -g;
-    return -gg;
-  }
   d = g;  // q
   for (int i = count - 1; i >= 0; --i) {
     const int si = h.Slot(i);
-    alpha(i) = GlobalDot(h.S.col(si), d, reducer) / h.SY(si, si);
-    d -= alpha(i) * h.Y.col(si);
+    alpha(i) = dot(S.col(si), d) / h.SY(si, si);
+    if constexpr (kSingle) {
+      d -= alpha(i) * Y.col(si).template cast<double>();
+    } else {
+      d -= alpha(i) * Y.col(si);
+    }
   }
   const int n = h.Newest();
   d *= h.SY(n, n) / h.YY(n, n);
   for (int i = 0; i < count; ++i) {
     const int si = h.Slot(i);
-    const double beta = GlobalDot(h.Y.col(si), d, reducer) / h.SY(si, si);
-    d += (alpha(i) - beta) * h.S.col(si);
+    const double beta = dot(Y.col(si), d) / h.SY(si, si);
+    if constexpr (kSingle) {
+      d += (alpha(i) - beta) * S.col(si).template cast<double>();
+    } else {
+      d += (alpha(i) - beta) * S.col(si);
+    }
   }
   d = -d;
   return GlobalDot(g, d, reducer);
+}
+
+}  // namespace
+
+double ClassicTwoLoop(const History& h, const Eigen::VectorXd& g, double gg, Eigen::VectorXd& d,
+                      Eigen::VectorXd& alpha, Reducer& reducer) {
+  if (h.count() == 0) {
+    d = -g;
+    return -gg;
+  }
+  return h.single() ? ClassicTwoLoopOn(h, h.Sf, h.Yf, g, d, alpha, reducer)
+                    : ClassicTwoLoopOn(h, h.S, h.Y, g, d, alpha, reducer);
 }
 
 }  // namespace dlbfgs::internal

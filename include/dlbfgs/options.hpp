@@ -17,6 +17,16 @@ enum class TwoLoopType {
   kClassic,
 };
 
+/// How the (s, y) history is stored.
+enum class HistoryPrecision {
+  /// Every stored vector in double precision.
+  kFloat64,
+  /// S and Y stored in single precision: half the history's memory and memory traffic. Every dot
+  /// product, the Gram matrix and the direction are still formed in double precision, from the
+  /// stored (rounded) vectors. See README, "float32 history", for when not to use it.
+  kFloat32,
+};
+
 /// Step-length rule.
 enum class LineSearchType {
   /// More & Thuente (1994): strong Wolfe conditions with safeguarded cubic interpolation.
@@ -53,8 +63,11 @@ using IterationCallback = std::function<CallbackResult(const IterationSummary&)>
 struct LbfgsOptions {
   /// Number m of (s, y) pairs kept. Range [0, 1000]; 0 is steepest descent (d = -g with the same
   /// line search and evaluation), a baseline for comparisons, not a recommendation. Memory: about
-  /// (2m + 7) n_local doubles (3 n_local more with an L1 term).
+  /// (2m + 7) n_local doubles (3 n_local more with an L1 term), about (m + 7) n_local with
+  /// history_precision = kFloat32.
   int history_size = 10;
+  /// Storage of the history's vectors; kFloat64 (the default) or kFloat32.
+  HistoryPrecision history_precision = HistoryPrecision::kFloat64;
 
   /// L1 regularisation: Minimize() minimises F(x) = f(x) + sum_i lambda_i |x_i| with OWL-QN
   /// (Andrew & Gao, ICML 2007), lambda_i = l1_weight * w_i for the per-variable weights w of the
@@ -145,10 +158,14 @@ std::string ValidateOptions(const LbfgsOptions& options);
 
 /// Parses "fused"/"classic" (throws std::invalid_argument otherwise). Local.
 TwoLoopType ParseTwoLoopType(const std::string& name);
+/// Parses "float64"/"float32" (throws std::invalid_argument otherwise). Local.
+HistoryPrecision ParseHistoryPrecision(const std::string& name);
 /// Parses "more-thuente"/"backtracking" (throws std::invalid_argument otherwise). Local.
 LineSearchType ParseLineSearchType(const std::string& name);
 /// "fused" or "classic". Local.
 const char* ToString(TwoLoopType type);
+/// "float64" or "float32". Local.
+const char* ToString(HistoryPrecision precision);
 /// "more-thuente" or "backtracking". Local.
 const char* ToString(LineSearchType type);
 

@@ -90,6 +90,9 @@ inline const char* ToString(ExistingCheckpoint e) {
 inline void FromPython(py::handle v, const char* name, TwoLoopType& out) {
   FromPythonEnum<TwoLoopType, ParseTwoLoopType>(v, name, out);
 }
+inline void FromPython(py::handle v, const char* name, HistoryPrecision& out) {
+  FromPythonEnum<HistoryPrecision, ParseHistoryPrecision>(v, name, out);
+}
 inline void FromPython(py::handle v, const char* name, LineSearchType& out) {
   FromPythonEnum<LineSearchType, ParseLineSearchType>(v, name, out);
 }
@@ -103,6 +106,7 @@ py::object ToPython(const T& value) {
   return py::cast(value);
 }
 inline py::object ToPython(TwoLoopType value) { return py::str(dlbfgs::ToString(value)); }
+inline py::object ToPython(HistoryPrecision value) { return py::str(dlbfgs::ToString(value)); }
 inline py::object ToPython(LineSearchType value) { return py::str(dlbfgs::ToString(value)); }
 inline py::object ToPython(ExistingCheckpoint value) { return py::str(ToString(value)); }
 
@@ -116,6 +120,7 @@ constexpr OptionRow Row(const char* name) {
 /// Every field of LbfgsOptions but the callback (passed separately), in declaration order.
 inline const OptionRow kOptionTable[] = {
     Row<&LbfgsOptions::history_size>("history_size"),
+    Row<&LbfgsOptions::history_precision>("history_precision"),
     Row<&LbfgsOptions::l1_weight>("l1_weight"),
     Row<&LbfgsOptions::grad_tol>("grad_tol"),
     Row<&LbfgsOptions::grad_rel_tol>("grad_rel_tol"),

@@ -48,32 +48,37 @@ namespace {
 // runs on MPI_COMM_SELF because Open MPI's own collectives between processes allocate internally
 // (about one block per allreduce here); the solver's code path is the same on any communicator.
 TEST(AllocationTest, IterationLoopDoesNotAllocate) {
-  for (auto variant : {dlbfgs::TwoLoopType::kFused, dlbfgs::TwoLoopType::kClassic}) {
-    for (auto ls : {dlbfgs::LineSearchType::kMoreThuente, dlbfgs::LineSearchType::kBacktracking}) {
-      for (const double l1 : {0.0, 0.1}) {  // the orthant geometry (OWL-QN) too
-        const auto part = dlbfgs::Partition::Uniform(MPI_COMM_SELF, 200, 2);
-        auto problem = dlbfgs::MakeProblem("rosenbrock", part);
-        Eigen::VectorXd x(part.local_size());
-        problem->StartingPoint(x);
-        std::vector<long long> counts;
-        counts.reserve(1000);
-        dlbfgs::LbfgsOptions o;
-        o.two_loop = variant;
-        o.line_search = ls;
-        o.gram_refresh_interval = 4;  // the refresh path must not allocate either
-        o.l1_weight = l1;
-        o.callback = [&counts](const dlbfgs::IterationSummary&) {
-          counts.push_back(allocations.load());
-          return dlbfgs::CallbackResult::kContinue;
-        };
-        const auto r = dlbfgs::Minimize(*problem, part, x, o);
-        ASSERT_TRUE(r.Converged()) << r.message;
-        ASSERT_GT(counts.size(), 20u);
-        EXPECT_EQ(counts.back(), counts[1])
-            << dlbfgs::ToString(variant) << " " << dlbfgs::ToString(ls) << " l1 " << l1;
+  for (auto variant : {dlbfgs::TwoLoopType::kFused, dlbfgs::TwoLoopType::kClassic})
+    for (auto precision :
+         {dlbfgs::HistoryPrecision::kFloat64, dlbfgs::HistoryPrecision::kFloat32}) {
+      for (auto ls :
+           {dlbfgs::LineSearchType::kMoreThuente, dlbfgs::LineSearchType::kBacktracking}) {
+        for (const double l1 : {0.0, 0.1}) {  // the orthant geometry (OWL-QN) too
+          const auto part = dlbfgs::Partition::Uniform(MPI_COMM_SELF, 200, 2);
+          auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+          Eigen::VectorXd x(part.local_size());
+          problem->StartingPoint(x);
+          std::vector<long long> counts;
+          counts.reserve(1000);
+          dlbfgs::LbfgsOptions o;
+          o.two_loop = variant;
+          o.history_precision = precision;
+          o.line_search = ls;
+          o.gram_refresh_interval = 4;  // the refresh path must not allocate either
+          o.l1_weight = l1;
+          o.callback = [&counts](const dlbfgs::IterationSummary&) {
+            counts.push_back(allocations.load());
+            return dlbfgs::CallbackResult::kContinue;
+          };
+          const auto r = dlbfgs::Minimize(*problem, part, x, o);
+          ASSERT_TRUE(r.Converged()) << r.message;
+          ASSERT_GT(counts.size(), 20u);
+          EXPECT_EQ(counts.back(), counts[1])
+              << dlbfgs::ToString(variant) << " " << dlbfgs::ToString(precision) << " "
+              << dlbfgs::ToString(ls) << " l1 " << l1;
+        }
       }
     }
-  }
 }
 
 long MinorPageFaults() {
@@ -87,26 +92,30 @@ long MinorPageFaults() {
 // first touch, the history slots that the line search writes for the first time after the first
 // iteration fault 2048 times here (512 pages per vector), against 0 or 1 with it.
 TEST(AllocationTest, WorkspaceIsMappedBeforeTheIterations) {
-  for (auto variant : {dlbfgs::TwoLoopType::kFused, dlbfgs::TwoLoopType::kClassic}) {
-    const Eigen::Index n = 1 << 18;  // 2 MiB per vector
-    const auto part = dlbfgs::Partition::Uniform(MPI_COMM_SELF, n, 2);
-    auto problem = dlbfgs::MakeProblem("rosenbrock", part);
-    Eigen::VectorXd x(part.local_size());
-    problem->StartingPoint(x);
-    std::vector<long> faults;
-    faults.reserve(1000);
-    dlbfgs::LbfgsOptions o;
-    o.two_loop = variant;
-    o.history_size = 4;
-    o.max_iterations = 12;
-    o.callback = [&faults](const dlbfgs::IterationSummary&) {
-      faults.push_back(MinorPageFaults());
-      return dlbfgs::CallbackResult::kContinue;
-    };
-    dlbfgs::Minimize(*problem, part, x, o);
-    ASSERT_GT(faults.size(), 10u);  // the start and every iteration
-    EXPECT_LT(faults.back() - faults[1], 256) << dlbfgs::ToString(variant);
-  }
+  for (auto variant : {dlbfgs::TwoLoopType::kFused, dlbfgs::TwoLoopType::kClassic})
+    for (auto precision :
+         {dlbfgs::HistoryPrecision::kFloat64, dlbfgs::HistoryPrecision::kFloat32}) {
+      const Eigen::Index n = 1 << 18;  // 2 MiB per vector
+      const auto part = dlbfgs::Partition::Uniform(MPI_COMM_SELF, n, 2);
+      auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+      Eigen::VectorXd x(part.local_size());
+      problem->StartingPoint(x);
+      std::vector<long> faults;
+      faults.reserve(1000);
+      dlbfgs::LbfgsOptions o;
+      o.two_loop = variant;
+      o.history_precision = precision;
+      o.history_size = 4;
+      o.max_iterations = 12;
+      o.callback = [&faults](const dlbfgs::IterationSummary&) {
+        faults.push_back(MinorPageFaults());
+        return dlbfgs::CallbackResult::kContinue;
+      };
+      dlbfgs::Minimize(*problem, part, x, o);
+      ASSERT_GT(faults.size(), 10u);  // the start and every iteration
+      EXPECT_LT(faults.back() - faults[1], 256)
+          << dlbfgs::ToString(variant) << " " << dlbfgs::ToString(precision);
+    }
 }
 
 }  // namespace

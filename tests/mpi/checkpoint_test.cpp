@@ -81,46 +81,54 @@ RunOutput Solve(MPI_Comm comm, const LbfgsOptions& o) {
   return run;
 }
 
+// Both two-loops, and both history precisions: a float32 history is saved and restored bitwise
+// (as floats: widened to doubles and rounded back it would be too, but a file of doubles with a
+// float32 header, or a float32 history restored as zeros, must fail here).
 TEST(CheckpointTest, ResumedRunIsBitwiseTheUninterruptedRun) {
-  for (auto variant : {dlbfgs::TwoLoopType::kFused, dlbfgs::TwoLoopType::kClassic}) {
-    TempDir dir;
-    LbfgsOptions o = BaseOptions();
-    o.two_loop = variant;
-    const RunOutput whole = Solve(MPI_COMM_WORLD, o);
-    ASSERT_TRUE(whole.result.Converged()) << whole.result.message;
-    ASSERT_GT(whole.result.iterations, 20);
+  for (auto variant : {dlbfgs::TwoLoopType::kFused, dlbfgs::TwoLoopType::kClassic})
+    for (auto precision :
+         {dlbfgs::HistoryPrecision::kFloat64, dlbfgs::HistoryPrecision::kFloat32}) {
+      SCOPED_TRACE(testing::Message()
+                   << dlbfgs::ToString(variant) << " " << dlbfgs::ToString(precision));
+      TempDir dir;
+      LbfgsOptions o = BaseOptions();
+      o.two_loop = variant;
+      o.history_precision = precision;
+      const RunOutput whole = Solve(MPI_COMM_WORLD, o);
+      ASSERT_TRUE(whole.result.Converged()) << whole.result.message;
+      ASSERT_GT(whole.result.iterations, 20);
 
-    LbfgsOptions first = o;
-    first.checkpoint_dir = dir.path();
-    first.checkpoint_every = 4;
-    first.max_iterations = 13;
-    const RunOutput part1 = Solve(MPI_COMM_WORLD, first);
-    EXPECT_EQ(part1.result.reason, TerminationReason::kMaxIterations);
-    EXPECT_EQ(part1.result.checkpoints, 5);  // iterations 0, 4, 8, 12 and the final 13
+      LbfgsOptions first = o;
+      first.checkpoint_dir = dir.path();
+      first.checkpoint_every = 4;
+      first.max_iterations = 13;
+      const RunOutput part1 = Solve(MPI_COMM_WORLD, first);
+      EXPECT_EQ(part1.result.reason, TerminationReason::kMaxIterations);
+      EXPECT_EQ(part1.result.checkpoints, 5);  // iterations 0, 4, 8, 12 and the final 13
 
-    LbfgsOptions second = o;
-    second.resume_dir = dir.path();
-    const RunOutput part2 = Solve(MPI_COMM_WORLD, second);
-    EXPECT_TRUE(part2.result.resumed);
-    EXPECT_EQ(part2.result.resumed_iterations, 13);
-    EXPECT_EQ(part2.result.resumed_evaluations, part1.result.evaluations);
-    if (variant == dlbfgs::TwoLoopType::kFused) {
-      // This call's own: its evaluations, the start-up check and the resume's two.
-      EXPECT_EQ(part2.result.comm.allreduce_calls,
-                part2.result.evaluations - part2.result.resumed_evaluations + 3);
+      LbfgsOptions second = o;
+      second.resume_dir = dir.path();
+      const RunOutput part2 = Solve(MPI_COMM_WORLD, second);
+      EXPECT_TRUE(part2.result.resumed);
+      EXPECT_EQ(part2.result.resumed_iterations, 13);
+      EXPECT_EQ(part2.result.resumed_evaluations, part1.result.evaluations);
+      if (variant == dlbfgs::TwoLoopType::kFused) {
+        // This call's own: its evaluations, the start-up check and the resume's two.
+        EXPECT_EQ(part2.result.comm.allreduce_calls,
+                  part2.result.evaluations - part2.result.resumed_evaluations + 3);
+      }
+      EXPECT_EQ(part2.result.iterations, whole.result.iterations);
+      EXPECT_EQ(part2.result.evaluations, whole.result.evaluations);
+      EXPECT_EQ(part2.result.f, whole.result.f);  // bitwise
+      EXPECT_EQ(part2.result.grad_norm, whole.result.grad_norm);
+      EXPECT_TRUE((part2.x.array() == whole.x.array()).all()) << "x differs from the whole run";
+      // Only the newest checkpoint is kept.
+      int dirs = 0;
+      for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+        dirs += e.is_directory() ? 1 : 0;
+      }
+      EXPECT_EQ(dirs, 1);
     }
-    EXPECT_EQ(part2.result.iterations, whole.result.iterations);
-    EXPECT_EQ(part2.result.evaluations, whole.result.evaluations);
-    EXPECT_EQ(part2.result.f, whole.result.f);  // bitwise
-    EXPECT_EQ(part2.result.grad_norm, whole.result.grad_norm);
-    EXPECT_TRUE((part2.x.array() == whole.x.array()).all()) << "x differs from the whole run";
-    // Only the newest checkpoint is kept.
-    int dirs = 0;
-    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
-      dirs += e.is_directory() ? 1 : 0;
-    }
-    EXPECT_EQ(dirs, 1);
-  }
 }
 
 TEST(CheckpointTest, ResumeOnAnotherRankCountRepartitions) {
@@ -378,6 +386,44 @@ TEST(CheckpointTest, ResumeModeStartsFreshThenResumesAndRefusesAMismatch) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("is for 'problem A'"), std::string::npos) << e.what();
   }
+}
+
+// A float32 checkpoint is stored as floats (the rank file is smaller by 4 bytes per stored
+// element) and names its precision; resuming it with the other precision is refused, naming the
+// field, on every rank.
+TEST(CheckpointTest, HistoryPrecisionIsSavedAndAMismatchIsRefused) {
+  std::uintmax_t bytes[2] = {0, 0};
+  for (int p = 0; p < 2; ++p) {
+    const auto precision =
+        p == 0 ? dlbfgs::HistoryPrecision::kFloat64 : dlbfgs::HistoryPrecision::kFloat32;
+    TempDir dir;
+    LbfgsOptions o = BaseOptions();
+    o.history_precision = precision;
+    o.checkpoint_dir = dir.path();
+    o.max_iterations = 6;
+    Solve(MPI_COMM_WORLD, o);
+    const std::string ck = dir.path() + "/" + ReadFile(dir.path() + "/LATEST").substr(0, 13);
+    bytes[p] = std::filesystem::file_size(ck + "/rank-" + std::to_string(WorldRank()) + ".bin");
+    const std::string manifest = ReadFile(ck + "/manifest");
+    EXPECT_NE(
+        manifest.find(std::string("\nhistory_precision ") + dlbfgs::ToString(precision) + "\n"),
+        std::string::npos)
+        << manifest;
+    LbfgsOptions other = BaseOptions();
+    other.history_precision =
+        p == 0 ? dlbfgs::HistoryPrecision::kFloat32 : dlbfgs::HistoryPrecision::kFloat64;
+    other.resume_dir = dir.path();
+    try {
+      Solve(MPI_COMM_WORLD, other);
+      ADD_FAILURE() << "a " << dlbfgs::ToString(precision) << " history was resumed as "
+                    << dlbfgs::ToString(other.history_precision);
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("(history_precision)"), std::string::npos) << e.what();
+    }
+  }
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, kN, 2);
+  const int slots = BaseOptions().history_size + 1;
+  EXPECT_EQ(bytes[0] - bytes[1], 4u * 2 * slots * static_cast<std::uintmax_t>(part.local_size()));
 }
 
 // A crash between the rank files and LATEST leaves a partial directory: it is never read and is

@@ -680,6 +680,11 @@ TEST(SuiteStrengthTest, ValidateOptionsChecksTheRangeOfEveryField) {
       {"history_size", [&](LbfgsOptions& o) { o.history_size = 0; }, true},  // steepest descent
       {"history_size", [&](LbfgsOptions& o) { o.history_size = 1000; }, true},
       {"history_size", [&](LbfgsOptions& o) { o.history_size = 1001; }, false},
+      {"history_precision",
+       [&](LbfgsOptions& o) { o.history_precision = static_cast<dlbfgs::HistoryPrecision>(2); },
+       false},
+      {"history_precision",
+       [&](LbfgsOptions& o) { o.history_precision = dlbfgs::HistoryPrecision::kFloat32; }, true},
       {"grad_tol", [&](LbfgsOptions& o) { o.grad_tol = 0; }, true},
       {"grad_tol", [&](LbfgsOptions& o) { o.grad_tol = -1e-300; }, false},
       {"grad_rel_tol", [&](LbfgsOptions& o) { o.grad_rel_tol = 0; }, true},

@@ -176,50 +176,79 @@ TEST(TwoLoopTest, TrialPassWritesTheCandidatePairAndItsCrossProducts) {
   }
 }
 
+// Stored column j of S (or of Y), widened to double: what every product must be formed from.
+Eigen::VectorXd Stored(const History& h, bool s, int j) {
+  if (h.single()) return (s ? h.Sf : h.Yf).col(j).cast<double>();
+  return (s ? h.S : h.Y).col(j);
+}
+
 // The fused update path of the solver, pair after pair through the ring's wrap-arounds: each
 // trial's reduced products go into the History only through ApplyGradientProducts and
 // AppendPair, and afterwards every Gram entry equals the dense product of the stored vectors.
+// In float32 the stored pair is s_t, y_t rounded to nearest, and the products are those of the
+// rounded vectors (1e-12 here; the unrounded ones differ by ~1e-8). A refresh (GramPartials)
+// then reproduces every entry bit for bit.
 TEST(TwoLoopTest, GramUpdatesEqualTheDenseProductsOfTheStoredVectors) {
-  const int m = 3;
-  const Eigen::Index n = 31;
-  const Partition part = Partition::Uniform(MPI_COMM_WORLD, n);
-  dlbfgs::internal::Reducer reducer(MPI_COMM_WORLD);
-  History h(part.local_size(), m);
-  auto local = [&](const Eigen::VectorXd& v) {
-    return Eigen::VectorXd(v.segment(part.offset(), part.local_size()));
-  };
-  Eigen::VectorXd x = local(RandomGlobal(n, 1)), g = local(RandomGlobal(n, 2));
-  const Eigen::VectorXd d = local(RandomGlobal(n, 3));
-  for (int k = 0; k < 8; ++k) {
-    const Eigen::VectorXd xt = local(RandomGlobal(n, 10 + k));
-    const Eigen::VectorXd gt = x + 0.5 * local(RandomGlobal(n, 30 + k));
-    std::vector<double> cross(6 * (m + 1), 0.0);
-    const auto p = dlbfgs::internal::TrialPass(h, {x, xt, g, gt, gt, d}, cross.data());
-    double sums[5] = {p.sy, p.yy, p.ss, p.sg, p.yg};
-    reducer.Sum(sums, 5);
-    reducer.Sum(cross.data(), static_cast<int>(cross.size()));
-    h.ApplyGradientProducts(cross.data());
-    h.AppendPair({sums[0], sums[1], sums[2], sums[3], sums[4]}, cross.data());
-    x = xt;
-    g = gt;
-    ASSERT_EQ(h.count(), std::min(k + 1, m));
-    auto dot = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-      double v = a.dot(b);
-      reducer.Sum(&v, 1);
-      return v;
+  for (auto precision : {dlbfgs::HistoryPrecision::kFloat64, dlbfgs::HistoryPrecision::kFloat32}) {
+    SCOPED_TRACE(dlbfgs::ToString(precision));
+    const int m = 3;
+    const Eigen::Index n = 31;
+    const Partition part = Partition::Uniform(MPI_COMM_WORLD, n);
+    dlbfgs::internal::Reducer reducer(MPI_COMM_WORLD);
+    History h(part.local_size(), m, precision);
+    auto local = [&](const Eigen::VectorXd& v) {
+      return Eigen::VectorXd(v.segment(part.offset(), part.local_size()));
     };
-    auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-12 * (1 + std::fabs(b)); };
-    for (int a = 0; a < h.count(); ++a) {
-      const int i = h.Slot(a);
-      const Eigen::VectorXd si = h.S.col(i), yi = h.Y.col(i);
-      EXPECT_TRUE(near(h.Sg(i), dot(si, g))) << "after " << k + 1 << " pairs, slot " << i;
-      EXPECT_TRUE(near(h.Yg(i), dot(yi, g))) << "after " << k + 1 << " pairs, slot " << i;
-      for (int b = 0; b < h.count(); ++b) {
-        const int j = h.Slot(b);
-        const Eigen::VectorXd sj = h.S.col(j), yj = h.Y.col(j);
-        EXPECT_TRUE(near(h.SS(i, j), dot(si, sj))) << k << ": SS(" << i << ", " << j << ")";
-        EXPECT_TRUE(near(h.SY(i, j), dot(si, yj))) << k << ": SY(" << i << ", " << j << ")";
-        EXPECT_TRUE(near(h.YY(i, j), dot(yi, yj))) << k << ": YY(" << i << ", " << j << ")";
+    Eigen::VectorXd x = local(RandomGlobal(n, 1)), g = local(RandomGlobal(n, 2));
+    const Eigen::VectorXd d = local(RandomGlobal(n, 3));
+    for (int k = 0; k < 8; ++k) {
+      const Eigen::VectorXd xt = local(RandomGlobal(n, 10 + k));
+      const Eigen::VectorXd gt = x + 0.5 * local(RandomGlobal(n, 30 + k));
+      std::vector<double> cross(6 * (m + 1), 0.0);
+      const auto p = dlbfgs::internal::TrialPass(h, {x, xt, g, gt, gt, d}, cross.data());
+      if (h.single()) {  // the candidate pair, rounded to nearest once
+        const Eigen::VectorXf s = (xt - x).cast<float>(), y = (gt - g).cast<float>();
+        EXPECT_TRUE((h.Sf.col(h.Spare()).array() == s.array()).all()) << k;
+        EXPECT_TRUE((h.Yf.col(h.Spare()).array() == y.array()).all()) << k;
+      }
+      double sums[5] = {p.sy, p.yy, p.ss, p.sg, p.yg};
+      reducer.Sum(sums, 5);
+      reducer.Sum(cross.data(), static_cast<int>(cross.size()));
+      h.ApplyGradientProducts(cross.data());
+      h.AppendPair({sums[0], sums[1], sums[2], sums[3], sums[4]}, cross.data());
+      x = xt;
+      g = gt;
+      ASSERT_EQ(h.count(), std::min(k + 1, m));
+      auto dot = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+        double v = a.dot(b);
+        reducer.Sum(&v, 1);
+        return v;
+      };
+      auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-12 * (1 + std::fabs(b)); };
+      for (int a = 0; a < h.count(); ++a) {
+        const int i = h.Slot(a);
+        const Eigen::VectorXd si = Stored(h, true, i), yi = Stored(h, false, i);
+        EXPECT_TRUE(near(h.Sg(i), dot(si, g))) << "after " << k + 1 << " pairs, slot " << i;
+        EXPECT_TRUE(near(h.Yg(i), dot(yi, g))) << "after " << k + 1 << " pairs, slot " << i;
+        for (int b = 0; b < h.count(); ++b) {
+          const int j = h.Slot(b);
+          const Eigen::VectorXd sj = Stored(h, true, j), yj = Stored(h, false, j);
+          EXPECT_TRUE(near(h.SS(i, j), dot(si, sj))) << k << ": SS(" << i << ", " << j << ")";
+          EXPECT_TRUE(near(h.SY(i, j), dot(si, yj))) << k << ": SY(" << i << ", " << j << ")";
+          EXPECT_TRUE(near(h.YY(i, j), dot(yi, yj))) << k << ": YY(" << i << ", " << j << ")";
+        }
+      }
+      const int slots = m + 1;
+      std::vector<double> refresh(3 * slots * slots);
+      dlbfgs::internal::GramPartials(h, refresh.data());
+      reducer.Sum(refresh.data(), static_cast<int>(refresh.size()));
+      for (int a = 0; a < h.count(); ++a) {
+        for (int b = 0; b < h.count(); ++b) {
+          const int i = h.Slot(a), j = h.Slot(b);
+          EXPECT_EQ(refresh[i + slots * j], h.SS(i, j)) << k << ": refresh SS";
+          EXPECT_EQ(refresh[slots * slots + i + slots * j], h.SY(i, j)) << k << ": refresh SY";
+          EXPECT_EQ(refresh[2 * slots * slots + i + slots * j], h.YY(i, j)) << k << ": refresh YY";
+        }
       }
     }
   }
