@@ -145,13 +145,24 @@ class BoxGeometry final : public TrialGeometry {
         upper_(upper),
         v_(Eigen::VectorXd::Zero(n_local)),
         vt_(Eigen::VectorXd::Zero(n_local)),
+        pair_(Eigen::VectorXd::Zero(n_local)),
         held_(static_cast<std::size_t>(n_local), 0),
         held_t_(static_cast<std::size_t>(n_local), 0) {
     FirstTouch(v_.data(), v_.size());
     FirstTouch(vt_.data(), vt_.size());
+    FirstTouch(pair_.data(), pair_.size());
   }
 
   int PayloadSize() const override { return kBoxSize; }
+
+  // The pair lives on the variables that move: y_i = 0 where d_i = 0 (held variables; s_i = 0
+  // there too), so that the gradient change of a variable pinned at its bound does not inflate
+  // y'y and shrink the scale s'y / y'y of every later step.
+  const Eigen::VectorXd& PairGradient(const Eigen::VectorXd& g, const Eigen::VectorXd& gt,
+                                      const Eigen::VectorXd& d) override {
+    for (Eigen::Index i = 0; i < gt.size(); ++i) pair_[i] = d[i] == 0 ? g[i] : gt[i];
+    return pair_;
+  }
 
   // x_t = P(x + alpha d): each coordinate clipped to [l_i, u_i]. At alpha = 0 (the start point)
   // this projects x_0 into the box.
@@ -233,7 +244,8 @@ class BoxGeometry final : public TrialGeometry {
 
   const double* lower_;
   const double* upper_;
-  Eigen::VectorXd v_, vt_;                    // the free gradient at x and at the trial point
+  Eigen::VectorXd v_, vt_;  // the free gradient at x and at the trial point
+  Eigen::VectorXd pair_;    // the trial gradient of the candidate pair (PairGradient)
   std::vector<unsigned char> held_, held_t_;  // held variables at x and at the trial point
 };
 

@@ -25,6 +25,14 @@ class TrialGeometry {
   /// vector the geometry owns), adding its partial sums to `block`. Local.
   virtual const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
                                                const Eigen::VectorXd& d, double* block) = 0;
+  /// The trial gradient that forms the candidate pair's y = g_pair - g (g_t itself, or a vector
+  /// the geometry owns). Local.
+  virtual const Eigen::VectorXd& PairGradient(const Eigen::VectorXd& g, const Eigen::VectorXd& gt,
+                                              const Eigen::VectorXd& d) {
+    (void)g;
+    (void)d;
+    return gt;
+  }
   /// The gradient the direction sees at the accepted iterate x (whose objective gradient is g).
   virtual const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const = 0;
   /// The trial became the iterate (after x and g were swapped with x_t and g_t). Local.
@@ -76,7 +84,7 @@ std::unique_ptr<TrialGeometry> MakeOrthantGeometry(Eigen::Index n_local, double 
 /// the direction sees the gradient with every held variable zeroed (one on a bound whose gradient
 /// points outward: x_i = l_i and g_i >= 0, or x_i = u_i and g_i <= 0; l_i = u_i is always held).
 /// `lower` and `upper` are this rank's blocks (n_local each, l <= u, +-inf allowed); they must
-/// outlive the geometry. Allocates the two gradients (2 n_local doubles) and the held masks
+/// outlive the geometry. Allocates three gradients (3 n_local doubles) and the held masks
 /// (2 n_local bytes).
 std::unique_ptr<TrialGeometry> MakeBoxGeometry(Eigen::Index n_local, const double* lower,
                                                const double* upper);
