@@ -205,6 +205,24 @@ TEST(BoundsTest, BuiltinProblemsWithBoxesSatisfyTheKktConditions) {
   }
 }
 
+// Rosenbrock with x >= 1.5: every x_{2i-1} is held at 1.5 from the first iterate on, and what
+// remains is n/2 independent 1-D quadratics in x_{2i}. The gradient change of the held variables
+// must stay out of the pairs (y_i = 0 where d_i = 0): with it, y'y is inflated by the held
+// coordinates, the scale s'y / y'y shrinks every step, and the run takes over 100 iterations.
+TEST(BoundsTest, HeldVariablesStayOutOfThePairs) {
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 1000, 2);
+  auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+  Eigen::VectorXd x(part.local_size());
+  problem->StartingPoint(x);
+  const Eigen::VectorXd l = Eigen::VectorXd::Constant(x.size(), 1.5);
+  const Eigen::VectorXd u = Eigen::VectorXd::Constant(x.size(), kInf);
+  const LbfgsResult r = dlbfgs::Minimize(*problem, part, x, LbfgsOptions(), l, u);
+  ASSERT_TRUE(r.Converged()) << r.message;
+  EXPECT_LE(r.iterations, 10);
+  EXPECT_EQ(r.active_bounds, 500);
+  EXPECT_LE(KktResidual(*problem, part, x, l, u, nullptr), 1e-5);
+}
+
 TEST(BoundsTest, InfiniteBoundsOnlyAreBitwiseTheUnconstrainedRun) {
   const Partition part = Partition::Uniform(MPI_COMM_WORLD, 200, 2);
   auto problem = dlbfgs::MakeProblem("rosenbrock", part);
