@@ -2,8 +2,8 @@
 // the solver, from the returned x and a fresh gradient (KKT: zero gradient on the free variables,
 // the right sign on the active bounds), on separable quadratics with a known clipped solution and
 // on built-in problems whose optimum the box cuts off, at every rank count; the degenerate cases
-// (l = u, an infeasible start, infinite bounds only, every variable active); one allreduce per
-// evaluation; bad bounds.
+// (l = u, an infeasible start, infinite bounds only, every variable active); a resumed run; one
+// allreduce per evaluation; bad bounds.
 
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -221,6 +221,39 @@ TEST(BoundsTest, HeldVariablesStayOutOfThePairs) {
   EXPECT_LE(r.iterations, 10);
   EXPECT_EQ(r.active_bounds, 500);
   EXPECT_LE(KktResidual(*problem, part, x, l, u, nullptr), 1e-5);
+}
+
+// A run with bounds stopped at a checkpoint and resumed (with the same bounds) is bitwise the
+// uninterrupted run: the held masks and the free gradient are rebuilt from x and g.
+TEST(BoundsTest, ResumedRunIsBitwiseTheUninterruptedRun) {
+  dlbfgs::test_support::TempDir dir;
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 200, 2);
+  auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+  Eigen::VectorXd x0(part.local_size());
+  problem->StartingPoint(x0);
+  const Eigen::VectorXd l = Eigen::VectorXd::Constant(x0.size(), -2);
+  const Eigen::VectorXd u = Eigen::VectorXd::Constant(x0.size(), 0.5);
+  LbfgsOptions o;
+  Eigen::VectorXd x_whole = x0;
+  const LbfgsResult whole = dlbfgs::Minimize(*problem, part, x_whole, o, l, u);
+  ASSERT_TRUE(whole.Converged()) << whole.message;
+  ASSERT_GT(whole.iterations, 12);
+  LbfgsOptions first = o;
+  first.checkpoint_dir = dir.path();
+  first.max_iterations = 9;
+  Eigen::VectorXd x = x0;
+  const LbfgsResult part1 = dlbfgs::Minimize(*problem, part, x, first, l, u);
+  EXPECT_EQ(part1.reason, TerminationReason::kMaxIterations);
+  LbfgsOptions second = o;
+  second.resume_dir = dir.path();
+  const LbfgsResult part2 = dlbfgs::Minimize(*problem, part, x, second, l, u);
+  EXPECT_TRUE(part2.resumed);
+  EXPECT_EQ(part2.iterations, whole.iterations);
+  EXPECT_EQ(part2.evaluations, whole.evaluations);
+  EXPECT_EQ(part2.f, whole.f);
+  EXPECT_EQ(part2.optimality, whole.optimality);
+  EXPECT_EQ(part2.active_bounds, whole.active_bounds);
+  EXPECT_EQ(MaxOverRanks(x.size() > 0 ? (x - x_whole).cwiseAbs().maxCoeff() : 0.0), 0.0);
 }
 
 TEST(BoundsTest, InfiniteBoundsOnlyAreBitwiseTheUnconstrainedRun) {
