@@ -224,46 +224,51 @@ nlohmann::json JsonHeader(const SolveArgs& a, int ranks) {
           {"ranks", ranks}};
 }
 
+// JSON null for a flag not given / a count not computed (-1).
+nlohmann::json TextOrNull(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+nlohmann::json CountOrNull(long long n) { return n >= 0 ? nlohmann::json(n) : nlohmann::json(); }
+
 void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double times[3]) {
   nlohmann::json out = JsonHeader(a, ranks);
-  out.update(
-      {{"history_size", a.options.history_size},
-       {"two_loop", ToString(a.options.two_loop)},
-       {"line_search",
-        r.line_search.empty() ? ToString(a.options.line_search) : r.line_search.c_str()},
-       {"l1", a.options.l1_weight},
-       {"lower", a.lower.empty() ? nlohmann::json() : nlohmann::json(a.lower)},
-       {"upper", a.upper.empty() ? nlohmann::json() : nlohmann::json(a.upper)},
-       {"reason", ToString(r.reason)},
-       {"converged", r.Converged()},
-       {"message", r.message},
-       {"f", Number(r.f)},
-       {"grad_norm", Number(r.grad_norm)},
-       {"optimality", Number(r.optimality)},
-       {"l1_norm", r.nonzeros >= 0 ? Number(r.l1_norm) : nlohmann::json()},
-       {"l1_penalty", r.nonzeros >= 0 ? Number(r.l1_penalty) : nlohmann::json()},
-       {"nonzeros", r.nonzeros >= 0 ? nlohmann::json(r.nonzeros) : nlohmann::json()},
-       {"active_bounds", r.active_bounds >= 0 ? nlohmann::json(r.active_bounds) : nlohmann::json()},
-       {"iterations", r.iterations},
-       {"evaluations", r.evaluations},
-       {"skipped_updates", r.skipped_updates},
-       {"history_resets", r.history_resets},
-       {"gram_refreshes", r.gram_refreshes},
-       {"checkpoints", r.checkpoints},
-       {"resumed", r.resumed},
-       {"seconds", Number(times[0])},
-       {"setup_seconds", Number(times[1])},
-       {"total_seconds", Number(times[2])},
-       {"allreduce_calls", r.comm.allreduce_calls},
-       {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
-       {"resumed_iterations", r.resumed_iterations},
-       {"resumed_evaluations", r.resumed_evaluations},
-       // Per evaluation of this run: after a resume, `evaluations` continues from the
-       // checkpoint while `allreduce_calls` counts this run.
-       {"allreduce_calls_per_evaluation",
-        Number(r.evaluations > r.resumed_evaluations
-                   ? double(r.comm.allreduce_calls) / (r.evaluations - r.resumed_evaluations)
-                   : NAN)}});
+  out.update({{"history_size", a.options.history_size},
+              {"two_loop", ToString(a.options.two_loop)},
+              {"line_search",
+               r.line_search.empty() ? ToString(a.options.line_search) : r.line_search.c_str()},
+              {"l1", a.options.l1_weight},
+              {"lower", TextOrNull(a.lower)},
+              {"upper", TextOrNull(a.upper)},
+              {"reason", ToString(r.reason)},
+              {"converged", r.Converged()},
+              {"message", r.message},
+              {"f", Number(r.f)},
+              {"grad_norm", Number(r.grad_norm)},
+              {"optimality", Number(r.optimality)},
+              {"l1_norm", r.nonzeros >= 0 ? Number(r.l1_norm) : nlohmann::json()},
+              {"l1_penalty", r.nonzeros >= 0 ? Number(r.l1_penalty) : nlohmann::json()},
+              {"nonzeros", r.nonzeros >= 0 ? nlohmann::json(r.nonzeros) : nlohmann::json()},
+              {"active_bounds", CountOrNull(r.active_bounds)},
+              {"iterations", r.iterations},
+              {"evaluations", r.evaluations},
+              {"skipped_updates", r.skipped_updates},
+              {"history_resets", r.history_resets},
+              {"gram_refreshes", r.gram_refreshes},
+              {"checkpoints", r.checkpoints},
+              {"resumed", r.resumed},
+              {"seconds", Number(times[0])},
+              {"setup_seconds", Number(times[1])},
+              {"total_seconds", Number(times[2])},
+              {"allreduce_calls", r.comm.allreduce_calls},
+              {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
+              {"resumed_iterations", r.resumed_iterations},
+              {"resumed_evaluations", r.resumed_evaluations},
+              // Per evaluation of this run: after a resume, `evaluations` continues from the
+              // checkpoint while `allreduce_calls` counts this run.
+              {"allreduce_calls_per_evaluation",
+               Number(r.evaluations > r.resumed_evaluations
+                          ? double(r.comm.allreduce_calls) / (r.evaluations - r.resumed_evaluations)
+                          : NAN)}});
   std::printf("%s\n", out.dump().c_str());
 }
 
