@@ -17,6 +17,23 @@
 namespace dlbfgs::cli {
 namespace {
 
+// A bound: a number, -inf or inf (not nan).
+const CLI::Validator kBound = CLI::Validator(
+    [](std::string& text) {
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0' || std::isnan(v)) {
+        return "'" + text + "' is not a number, -inf or inf";
+      }
+      return std::string();
+    },
+    "");
+
+// The value of --lower / --upper: `fallback` (-inf or inf) when not given.
+double BoundValue(const std::string& text, double fallback) {
+  return text.empty() ? fallback : std::strtod(text.c_str(), nullptr);
+}
+
 // The options' ranges are the library's (ValidateOptions): the flags only parse numbers.
 const CLI::Validator kNumber =
     AtLeast(-std::numeric_limits<double>::infinity(), false).description("");
@@ -86,6 +103,18 @@ std::string CheckArgs(const SolveArgs& a, const ProblemInfo& info) {
     if (a.overwrite_checkpoint)
       return "--resume auto and --overwrite-checkpoint exclude each other";
   }
+  if (!a.lower.empty() || !a.upper.empty()) {
+    const double inf = std::numeric_limits<double>::infinity();
+    if (a.options.l1_weight > 0) {
+      return "--l1 does not combine with --lower/--upper (L1 with bounds is not supported)";
+    }
+    if (BoundValue(a.lower, -inf) > BoundValue(a.upper, inf)) {
+      return "--lower " + a.lower + " is above --upper " + a.upper;
+    }
+    if (BoundValue(a.lower, -inf) == inf || BoundValue(a.upper, inf) == -inf) {
+      return "--lower inf or --upper -inf: no finite x satisfies the bounds";
+    }
+  }
   const std::string invalid = ValidateOptions(a.options);
   return invalid.empty() ? "" : InFlagTerms(invalid);
 }
@@ -109,6 +138,10 @@ void PrintSummary(const LbfgsResult& r, const double times[3]) {
   std::printf("\nreason: %s (%s)\n", ToString(r.reason), r.message.c_str());
   std::printf("f = %.15e, ||g|| = %.6e, %d iterations, %d evaluations", r.f, r.grad_norm,
               r.iterations, r.evaluations);
+  if (r.active_bounds >= 0) {
+    std::printf("\nbounds: optimality (||P(x - g) - x||) = %.6e, %lld variables on a bound",
+                r.optimality, r.active_bounds);
+  }
   if (r.nonzeros >= 0) {
     std::printf("\nL1: optimality (||pseudo-gradient||) = %.6e, ||x||_1 = %.6e, %lld non-zeros",
                 r.optimality, r.l1_norm, r.nonzeros);
@@ -141,6 +174,12 @@ nlohmann::json JsonHeader(const SolveArgs& a, int ranks) {
           {"ranks", ranks}};
 }
 
+// JSON null for a flag not given / a count not computed (-1).
+nlohmann::json TextOrNull(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+nlohmann::json CountOrNull(long long n) { return n >= 0 ? nlohmann::json(n) : nlohmann::json(); }
+
 void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double times[3]) {
   nlohmann::json out = JsonHeader(a, ranks);
   out.update({{"history_size", a.options.history_size},
@@ -149,6 +188,8 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
               {"line_search",
                r.line_search.empty() ? ToString(a.options.line_search) : r.line_search.c_str()},
               {"l1", a.options.l1_weight},
+              {"lower", TextOrNull(a.lower)},
+              {"upper", TextOrNull(a.upper)},
               {"reason", ToString(r.reason)},
               {"converged", r.Converged()},
               {"message", r.message},
@@ -158,6 +199,7 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
               {"l1_norm", r.nonzeros >= 0 ? Number(r.l1_norm) : nlohmann::json()},
               {"l1_penalty", r.nonzeros >= 0 ? Number(r.l1_penalty) : nlohmann::json()},
               {"nonzeros", r.nonzeros >= 0 ? nlohmann::json(r.nonzeros) : nlohmann::json()},
+              {"active_bounds", CountOrNull(r.active_bounds)},
               {"iterations", r.iterations},
               {"evaluations", r.evaluations},
               {"skipped_updates", r.skipped_updates},
@@ -220,6 +262,14 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
                  "minimise f + L1 * ||x||_1 with OWL-QN (Armijo backtracking; 0: plain L-BFGS)")
       ->type_name("L1")
       ->check(kNumber);
+  sub.add_option("--lower", a.lower,
+                 "lower bound of every variable (a number, -inf or inf; projected L-BFGS)")
+      ->type_name("V")
+      ->check(kBound);
+  sub.add_option("--upper", a.upper,
+                 "upper bound of every variable (a number, -inf or inf; projected L-BFGS)")
+      ->type_name("V")
+      ->check(kBound);
   sub.add_option("--grad-tol", o.grad_tol, "stop when ||g|| <= this")
       ->type_name("G")
       ->check(kNumber)
@@ -328,12 +378,13 @@ LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, 
   char banner[256] = "";
   if (!a.quiet) {
     const bool l1 = a.options.l1_weight > 0;  // OWL-QN: backtracking whatever was asked
+    const bool box = !a.lower.empty() || !a.upper.empty();
     std::snprintf(banner, sizeof banner,
-                  "dlbfgs %s: %s, n = %lld, %d rank(s), m = %d%s, %s two-loop, %s line search%s",
+                  "dlbfgs %s: %s, n = %lld, %d rank(s), m = %d%s, %s two-loop, %s line search%s%s",
                   kVersion, a.problem.c_str(), a.n, ranks, a.options.history_size,
                   a.options.history_precision == HistoryPrecision::kFloat32 ? " (float32)" : "",
-                  a.two_loop.c_str(), l1 ? "backtracking" : a.line_search.c_str(),
-                  l1 ? ", L1 (OWL-QN)" : "");
+                  a.two_loop.c_str(), l1 || box ? "backtracking" : a.line_search.c_str(),
+                  l1 ? ", L1 (OWL-QN)" : "", box ? ", bounds" : "");
   }
   // The banner and the header come with the first iterate, so that a run refused at start (a
   // bad checkpoint) prints only its error.
@@ -345,7 +396,15 @@ LbfgsResult SolveProblem(SolveArgs& a, Problem& problem, const Partition& part, 
   // A checkpoint is bound to the problem and its parameters, not only to its size.
   a.options.checkpoint_label = problem.CheckpointLabel();
   InstallStopSignalHandlers();
-  const LbfgsResult r = Minimize(problem, part, x, a.options);
+  LbfgsResult r;
+  if (a.lower.empty() && a.upper.empty()) {
+    r = Minimize(problem, part, x, a.options);
+  } else {
+    const double inf = std::numeric_limits<double>::infinity();
+    const Eigen::VectorXd lower = Eigen::VectorXd::Constant(x.size(), BoundValue(a.lower, -inf));
+    const Eigen::VectorXd upper = Eigen::VectorXd::Constant(x.size(), BoundValue(a.upper, inf));
+    r = Minimize(problem, part, x, a.options, lower, upper);
+  }
   progress.Final(r, r.seconds);
   return r;
 }

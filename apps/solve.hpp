@@ -28,6 +28,9 @@ struct SolveArgs {
   bool quiet = false;
   bool json = false;
   std::string trace;
+  // --lower / --upper: one bound for every variable (a number, -inf or inf); both empty: none.
+  std::string lower;
+  std::string upper;
 };
 
 /// Declares the `solve` subcommand's flags on `sub`, writing into `args`. Local.

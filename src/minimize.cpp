@@ -1,8 +1,9 @@
 // The L-BFGS driver: the iteration loop, the stopping tests, the retry and reset policy, the
 // callback and the checkpoint cadence. Algorithm: Nocedal & Wright, "Numerical Optimization",
-// 2nd ed., Alg. 7.5 (L-BFGS); with an L1 term, OWL-QN (Andrew & Gao, ICML 2007). The pieces it
-// drives: the trial evaluator (one allreduce per evaluation), the direction (fused or classic),
-// the trial geometry (plain or orthant) and the line search.
+// 2nd ed., Alg. 7.5 (L-BFGS); with an L1 term, OWL-QN (Andrew & Gao, ICML 2007); with bounds,
+// projected L-BFGS (Benson & More 2001). The pieces it drives: the trial evaluator (one allreduce
+// per evaluation), the direction (fused or classic), the trial geometry (plain, orthant or box)
+// and the line search.
 
 #include "dlbfgs/minimize.hpp"
 
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,29 +46,58 @@ std::string Format(const char* fmt, double a, double b = 0, double c = 0) {
 
 bool HasL1(const LbfgsOptions& o) { return o.l1_weight > 0; }
 
-// OWL-QN's line search is Armijo backtracking on the projected path.
-LbfgsOptions LineSearchOptions(const LbfgsOptions& o) {
+// Which geometry forms the trial points.
+enum class Geometry { kPlain, kOrthant, kBox };
+
+// OWL-QN's line search, and that of bounds, is Armijo backtracking on the projected path.
+LbfgsOptions LineSearchOptions(const LbfgsOptions& o, Geometry geometry) {
   LbfgsOptions ls = o;
-  if (HasL1(o)) ls.line_search = LineSearchType::kBacktracking;
+  if (geometry != Geometry::kPlain) ls.line_search = LineSearchType::kBacktracking;
   return ls;
+}
+
+std::unique_ptr<TrialGeometry> MakeGeometry(Geometry kind, const LbfgsOptions& o,
+                                            Eigen::Index n_local, const double* weights,
+                                            const BoundsInput& bounds) {
+  switch (kind) {
+    case Geometry::kOrthant:
+      return MakeOrthantGeometry(n_local, o.l1_weight, weights);
+    case Geometry::kBox:
+      return MakeBoxGeometry(n_local, bounds.lower, bounds.upper);
+    case Geometry::kPlain:
+      break;
+  }
+  return MakePlainGeometry();
 }
 
 class Driver {
  public:
+  // Allocates the workspace; Configure() completes the driver after the start-up check.
   Driver(Objective& objective, const Partition& part, const LbfgsOptions& options,
-         const double* l1_weights, Reducer& reducer)
-      : part_(part),
+         const double* l1_weights, const BoundsInput& bounds, Reducer& reducer)
+      : objective_(objective),
+        part_(part),
         options_(options),
         reducer_(reducer),
         v_(part.local_size()),
-        geometry_(HasL1(options)
-                      ? MakeOrthantGeometry(part.local_size(), options.l1_weight, l1_weights)
-                      : MakePlainGeometry()),
+        kind_(HasL1(options) ? Geometry::kOrthant
+              : bounds.given ? Geometry::kBox
+                             : Geometry::kPlain),
+        geometry_(MakeGeometry(kind_, options, part.local_size(), l1_weights, bounds)),
         direction_(MakeDirection(options, part.local_size(), reducer)),
-        line_search_options_(LineSearchOptions(options)),
-        line_search_(MakeLineSearch(line_search_options_)),
-        evaluator_(objective, options, reducer, *geometry_, *direction_, v_, state_, end_),
         past_f_(options.past + 1, 0.0) {}
+
+  /// After the start-up check: bounds that are infinite on every rank are no bounds (the plain
+  /// geometry, bit for bit the run without them).
+  void Configure(bool finite_bounds) {
+    if (kind_ == Geometry::kBox && !finite_bounds) {
+      kind_ = Geometry::kPlain;
+      geometry_ = MakePlainGeometry();
+    }
+    line_search_options_ = LineSearchOptions(options_, kind_);
+    line_search_ = MakeLineSearch(line_search_options_);
+    evaluator_.emplace(objective_, options_, reducer_, *geometry_, *direction_, v_, state_, end_);
+  }
 
   /// Runs from x, or from the checkpoint in `resume_from` when it is not empty.
   LbfgsResult Run(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds,
@@ -92,17 +123,19 @@ class Driver {
   CheckpointState Saved() { return {state_, past_f_, direction_->history(), v_.x, v_.g}; }
   LbfgsResult Finish(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds, double comm_before);
 
+  Objective& objective_;
   const Partition& part_;
   const LbfgsOptions& options_;
   Reducer& reducer_;
   SolverState state_;
   SolverVectors v_;
+  Geometry kind_;
   std::unique_ptr<TrialGeometry> geometry_;
   std::unique_ptr<Direction> direction_;
   LbfgsOptions line_search_options_;
   std::unique_ptr<LineSearch> line_search_;
   RunEnd end_;
-  TrialEvaluator evaluator_;
+  std::optional<TrialEvaluator> evaluator_;
   std::vector<double> past_f_;  // f of the last `past` iterates, a ring by iteration number
   double gtd_ = 0;              // phi'(0) of the current search
   int last_checkpoint_ = -1;    // iteration of the last checkpoint written
@@ -112,13 +145,20 @@ class Driver {
 };
 
 // Takes the reduced scalars of the evaluation that became the iterate.
-void Record(const TrialEvaluator& e, bool l1, SolverState& s) {
+void Record(const TrialEvaluator& e, Geometry kind, SolverState& s) {
   s.gg = e.header()[kGradSq];
-  if (!l1) {
+  const double* b = e.geometry_block();
+  if (kind == Geometry::kBox) {
+    s.smooth_gg = b[kBoxGradSq];
+    s.optimality_sq = b[kBoxProjGradSq];
+    s.active = b[kBoxActive];
+    return;
+  }
+  s.optimality_sq = s.gg;
+  if (kind == Geometry::kPlain) {
     s.smooth_gg = s.gg;
     return;
   }
-  const double* b = e.geometry_block();
   s.smooth_gg = b[kSmoothGradSq];
   s.penalty = b[kPenalty];
   s.l1_norm = b[kL1Norm];
@@ -129,21 +169,22 @@ bool Driver::EvaluateStart() {
   // The start point is a trial at alpha = 0 along d = 0 with an empty history: the same single
   // allreduce as every other evaluation.
   v_.d.setZero();
-  const PhiSample s = evaluator_.Evaluate(0.0);
+  const PhiSample s = evaluator_->Evaluate(0.0);
   if (s.abort) return false;
   std::swap(v_.x, v_.xt);
   std::swap(v_.g, v_.gt);
   geometry_->Accept();
-  state_.f = geometry_->Phi(evaluator_.header()[kF], evaluator_.geometry_block());
-  Record(evaluator_, HasL1(options_), state_);
-  if (!std::isfinite(state_.f) || !std::isfinite(state_.gg)) {
-    const std::string where = evaluator_.NonFiniteWhere();
+  state_.f = geometry_->Phi(evaluator_->header()[kF], evaluator_->geometry_block());
+  Record(*evaluator_, kind_, state_);
+  if (!std::isfinite(state_.f) || !std::isfinite(state_.gg) ||
+      !std::isfinite(state_.optimality_sq)) {
+    const std::string where = evaluator_->NonFiniteWhere();
     end_.Stop(TerminationReason::kNonFiniteValue,
               "f or the gradient is not finite at the starting point" + where +
                   " (f = " + Format("%g", state_.f) + ")");
     return false;
   }
-  state_.g0_norm = std::sqrt(state_.gg);
+  state_.g0_norm = std::sqrt(state_.optimality_sq);
   return true;
 }
 
@@ -151,11 +192,11 @@ void Driver::Callback() {
   if (!options_.callback) return;
   // A throwing callback is agreed on like a throwing objective, in the next evaluation.
   try {
-    if (options_.callback(Summary()) == CallbackResult::kStop) evaluator_.VoteStop();
+    if (options_.callback(Summary()) == CallbackResult::kStop) evaluator_->VoteStop();
   } catch (const std::exception& e) {
-    evaluator_.SetCallbackError(std::string("the iteration callback threw: ") + e.what());
+    evaluator_->SetCallbackError(std::string("the iteration callback threw: ") + e.what());
   } catch (...) {
-    evaluator_.SetCallbackError("the iteration callback threw an unknown exception");
+    evaluator_->SetCallbackError("the iteration callback threw an unknown exception");
   }
 }
 
@@ -177,8 +218,10 @@ bool Driver::BeginIteration() {
 
 bool Driver::CheckStoppingTests() {
   const SolverState& s = state_;
-  const double gnorm = std::sqrt(s.gg);
-  const char* measure = HasL1(options_) ? "||pseudo-gradient||" : "||g||";
+  const double gnorm = std::sqrt(s.optimality_sq);
+  const char* measure = kind_ == Geometry::kOrthant ? "||pseudo-gradient||"
+                        : kind_ == Geometry::kBox   ? "||P(x - g) - x||"
+                                                    : "||g||";
   // At the start point a small ||g0|| (a badly scaled problem) would "converge" at once: say so.
   const char* at_start = s.iterations == 0 ? " at the starting point" : "";
   if (gnorm <= options_.grad_tol) {
@@ -228,16 +271,17 @@ Driver::Step Driver::SearchAndStep() {
   // First step min(1, 1/||v||) while the history is empty (no scale known yet), then 1.
   const bool empty = direction_->history().count() == 0;
   const double alpha0 = empty ? std::min(1.0, 1.0 / std::sqrt(state_.gg)) : 1.0;
-  evaluator_.BeginSearch();
-  const LineSearchOutcome ls = line_search_->Search({0, state_.f, gtd_, false}, alpha0, evaluator_);
+  evaluator_->BeginSearch();
+  const LineSearchOutcome ls =
+      line_search_->Search({0, state_.f, gtd_, false}, alpha0, *evaluator_);
   if (ls.status == LineSearchStatus::kAborted) return Step::kEnded;
   // With an L1 term, a projected step that leaves x where it is (a zero direction, or steps below
   // the resolution of x) satisfies the Armijo test with equality: it is not progress
   // (rust-lbfgs #13).
-  const bool moved = geometry_->Moved(evaluator_.geometry_block());
+  const bool moved = geometry_->Moved(evaluator_->geometry_block());
   if (ls.status != LineSearchStatus::kSuccess || !moved) return SearchFailed(ls);
   // x_t, g_t and the payload belong to the last evaluation: it must be the accepted one.
-  DLBFGS_ASSERT(ls.last.alpha == evaluator_.trial_alpha(),
+  DLBFGS_ASSERT(ls.last.alpha == evaluator_->trial_alpha(),
                 "accepted step is not the last evaluated one");
   state_.step = ls.last.alpha;
   AcceptStep(ls.last);
@@ -253,10 +297,10 @@ void Driver::AcceptStep(const PhiSample& sample) {
   std::swap(v_.g, v_.gt);
   geometry_->Accept();
   state_.f = sample.phi;
-  Record(evaluator_, HasL1(options_), state_);
+  Record(*evaluator_, kind_, state_);
   ++state_.iterations;
   if (direction_->CheckFailed()) ++state_.history_resets;
-  if (!direction_->Accept(evaluator_.header(), evaluator_.direction_block(),
+  if (!direction_->Accept(evaluator_->header(), evaluator_->direction_block(),
                           options_.curvature_eps)) {
     ++state_.skipped_updates;
   }
@@ -273,11 +317,12 @@ Driver::Step Driver::SearchFailed(const LineSearchOutcome& ls) {
     end_.Stop(TerminationReason::kNonFiniteValue,
               Format("f or the gradient is not finite at every trial step, down to alpha = %.3e",
                      ls.last.alpha) +
-                  evaluator_.NonFiniteWhere());
-  } else if (!evaluator_.first_trial_moved()) {
+                  evaluator_->NonFiniteWhere());
+  } else if (!evaluator_->first_trial_moved()) {
     end_.Stop(TerminationReason::kNoDescentDirection,
-              "the orthant-projected steepest-descent step leaves every coordinate where it is "
-              "(no coordinate can move at the resolution of x)");
+              std::string(kind_ == Geometry::kBox ? "the box" : "the orthant") +
+                  "-projected steepest-descent step leaves every coordinate where it is "
+                  "(no coordinate can move at the resolution of x)");
   } else if (ls.status == LineSearchStatus::kSuccess) {
     end_.Stop(TerminationReason::kLineSearchFailed,
               Format("no step along the projected steepest descent decreases F by more than its "
@@ -297,7 +342,7 @@ IterationSummary Driver::Summary() const {
   s.iteration = state_.iterations;
   s.f = state_.f;
   s.grad_norm = std::sqrt(state_.smooth_gg);
-  s.optimality = std::sqrt(state_.gg);
+  s.optimality = std::sqrt(state_.optimality_sq);
   s.step = state_.step;
   s.evaluations = state_.evaluations;
   s.history_count = direction_->history().count();
@@ -363,7 +408,8 @@ LbfgsResult Driver::Finish(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds,
   r.message = end_.message;
   r.f = s.f;
   r.grad_norm = std::sqrt(s.smooth_gg);
-  r.optimality = std::sqrt(s.gg);
+  r.optimality = std::sqrt(s.optimality_sq);
+  if (kind_ == Geometry::kBox) r.active_bounds = static_cast<long long>(s.active);
   if (HasL1(options_)) {
     r.l1_norm = s.l1_norm;
     r.l1_penalty = s.penalty;
@@ -378,7 +424,7 @@ LbfgsResult Driver::Finish(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds,
   r.seconds = Now() - start_time_;
   r.setup_seconds = setup_seconds;
   r.comm = reducer_.stats();
-  r.phases.objective = evaluator_.objective_seconds();
+  r.phases.objective = evaluator_->objective_seconds();
   r.phases.direction = direction_seconds_;
   r.phases.communication = r.comm.allreduce_seconds - comm_before;
   r.phases.other = r.seconds - r.phases.objective - r.phases.direction - r.phases.communication;
@@ -424,26 +470,36 @@ std::string ResumeFrom(const LbfgsOptions& options, long long existing) {
 }
 
 LbfgsResult Run(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
-                const LbfgsOptions& options, const double* weights, Eigen::Index weights_size) {
+                const LbfgsOptions& options, const double* weights, Eigen::Index weights_size,
+                const BoundsInput& bounds) {
   Reducer reducer(part.comm());
   // Allocate (and first-touch) the workspace before the start-up check, so that a rank that runs
   // out of memory is reported by the same collective instead of leaving the others waiting.
-  const std::string invalid = ValidateOptions(options);
+  std::string invalid = ValidateOptions(options);
+  if (invalid.empty() && bounds.given && HasL1(options)) {
+    invalid =
+        "LbfgsOptions.l1_weight > 0 together with bounds is not supported (OWL-QN's orthant "
+        "projection and the box projection do not compose into a method with a convergence "
+        "proof): use one or the other";
+  }
   const double setup_start = Now();
   const bool weights_fit = weights == nullptr || weights_size == part.local_size();
+  const bool bounds_fit = !bounds.given || (bounds.lower_size == part.local_size() &&
+                                            bounds.upper_size == part.local_size());
   std::unique_ptr<Driver> driver;
-  if (invalid.empty() && weights_fit) {
+  if (invalid.empty() && weights_fit && bounds_fit) {
     try {
-      driver = std::make_unique<Driver>(objective, part, options, weights, reducer);
+      driver = std::make_unique<Driver>(objective, part, options, weights, bounds, reducer);
     } catch (const std::bad_alloc&) {
       driver.reset();
     }
   }
   const double setup_seconds = Now() - setup_start;
-  const bool allocated = driver != nullptr || !invalid.empty() || !weights_fit;
-  const Startup startup =
-      CheckInputs(options, part, x.size(), weights, weights_size, invalid, allocated, reducer);
+  const bool allocated = driver != nullptr || !invalid.empty() || !weights_fit || !bounds_fit;
+  const Startup startup = CheckInputs(options, part, x.size(), weights, weights_size, bounds,
+                                      invalid, allocated, reducer);
   if (!startup.allocated) return OutOfMemory(options, part, allocated, reducer);
+  driver->Configure(startup.finite_bounds);
   const std::string resume_from = ResumeFrom(options, startup.existing_checkpoint);
   return driver->Run(x, setup_seconds, resume_from);
 }
@@ -453,13 +509,20 @@ LbfgsResult Run(Objective& objective, const Partition& part, Eigen::Ref<Eigen::V
 
 LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
                      const LbfgsOptions& options) {
-  return internal::Run(objective, part, x, options, nullptr, 0);
+  return internal::Run(objective, part, x, options, nullptr, 0, {});
 }
 
 LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
                      const LbfgsOptions& options,
                      const Eigen::Ref<const Eigen::VectorXd>& l1_weights) {
-  return internal::Run(objective, part, x, options, l1_weights.data(), l1_weights.size());
+  return internal::Run(objective, part, x, options, l1_weights.data(), l1_weights.size(), {});
+}
+
+LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
+                     const LbfgsOptions& options, const Eigen::Ref<const Eigen::VectorXd>& lower,
+                     const Eigen::Ref<const Eigen::VectorXd>& upper) {
+  return internal::Run(objective, part, x, options, nullptr, 0,
+                       {true, lower.data(), lower.size(), upper.data(), upper.size()});
 }
 
 }  // namespace dlbfgs

@@ -4,10 +4,10 @@
 //
 //   [ header | geometry block | direction block ]
 //
-// The header is always sent. The trial geometry (plain: nothing; orthant-projected, for L1: its
-// partial sums) and the direction (fused: cross products with the stored pairs and, on a refresh,
-// the Gram blocks; classic: nothing) each say how many doubles they append, and read theirs back
-// at the offsets below after the reduction.
+// The header is always sent. The trial geometry (plain: nothing; orthant-projected, for L1, or
+// box-projected, for bounds: its partial sums) and the direction (fused: cross products with the
+// stored pairs and, on a refresh, the Gram blocks; classic: nothing) each say how many doubles they
+// append, and read theirs back at the offsets below after the reduction.
 
 namespace dlbfgs::internal {
 
@@ -54,6 +54,17 @@ enum OrthantSlot : int {
   kMovedSq,       ///< (x_t - x)'(x_t - x): zero when no coordinate moved
   kPathSlope,     ///< v_t'd over the coordinates that move at x_t: phi'(alpha) along the path
   kOrthantSize,
+};
+
+/// The box (bound constraints) geometry's partial sums.
+enum BoxSlot : int {
+  kBoxModel,       ///< v'(x_t - x): the Armijo model term along the projected path
+  kBoxMovedSq,     ///< (x_t - x)'(x_t - x): zero when no coordinate moved
+  kBoxPathSlope,   ///< g_t'd over the coordinates that move at x_t: phi'(alpha) along the path
+  kBoxGradSq,      ///< g_t'g_t, the objective's gradient's squared norm
+  kBoxProjGradSq,  ///< ||P(x_t - g_t) - x_t||^2: the stopping measure, squared
+  kBoxActive,      ///< number of x_t,i on a bound (x_t,i = l_i or u_i)
+  kBoxSize,
 };
 
 }  // namespace dlbfgs::internal

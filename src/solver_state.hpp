@@ -25,6 +25,10 @@ struct SolverState {
   double penalty = 0;
   double l1_norm = 0;
   double nonzeros = -1;
+  // The stopping measure squared (v'v, or with bounds ||P(x - g) - x||^2) and, with bounds, the
+  // number of x_i on a bound.
+  double optimality_sq = std::numeric_limits<double>::quiet_NaN();
+  double active = -1;
 };
 
 /// Calls f(key, field) for every field of `s`, in a fixed order: the checkpoint's manifest keys.
@@ -44,6 +48,8 @@ void ForEachScalar(State& s, F&& f) {
   f("penalty", s.penalty);
   f("l1_norm", s.l1_norm);
   f("nonzeros", s.nonzeros);
+  f("optimality_sq", s.optimality_sq);
+  f("active", s.active);
 }
 
 }  // namespace dlbfgs::internal

@@ -102,7 +102,8 @@ PhiSample TrialEvaluator::Evaluate(double alpha) {
   non_finite_here_ = false;
   if (!failed) {
     const Eigen::VectorXd& vt = geometry_.TrialGradient(v_.xt, v_.gt, v_.d, geometry_block);
-    direction_.Trial({v_.x, v_.xt, v_.g, v_.gt, vt, v_.d}, request, p, p + direction_offset_);
+    const Eigen::VectorXd& gy = geometry_.PairGradient(v_.g, v_.gt, v_.d);
+    direction_.Trial({v_.x, v_.xt, v_.g, gy, vt, v_.d}, request, p, p + direction_offset_);
     p[kF] = f_local;
     non_finite_here_ = !std::isfinite(f_local) || !std::isfinite(p[kGradSq]);
   }

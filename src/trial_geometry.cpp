@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "first_touch.hpp"
 #include "payload.hpp"
@@ -134,6 +135,120 @@ class OrthantGeometry final : public TrialGeometry {
   Eigen::VectorXd v_, vt_;  // the pseudo-gradient at x and at the trial point
 };
 
+// Projected L-BFGS on a box (Benson & More 2001; Thiebaut 2002), coordinate by coordinate. A
+// variable is held at x when it sits on a bound and its gradient points out of the box (or
+// l_i = u_i): the direction sees 0 there and d_i = 0. Every other variable is free.
+class BoxGeometry final : public TrialGeometry {
+ public:
+  BoxGeometry(Eigen::Index n_local, const double* lower, const double* upper)
+      : lower_(lower),
+        upper_(upper),
+        v_(Eigen::VectorXd::Zero(n_local)),
+        vt_(Eigen::VectorXd::Zero(n_local)),
+        pair_(Eigen::VectorXd::Zero(n_local)),
+        held_(static_cast<std::size_t>(n_local), 0),
+        held_t_(static_cast<std::size_t>(n_local), 0) {
+    FirstTouch(v_.data(), v_.size());
+    FirstTouch(vt_.data(), vt_.size());
+    FirstTouch(pair_.data(), pair_.size());
+  }
+
+  int PayloadSize() const override { return kBoxSize; }
+
+  // The pair lives on the variables that move: y_i = 0 where d_i = 0 (held variables; s_i = 0
+  // there too), so that the gradient change of a variable pinned at its bound does not inflate
+  // y'y and shrink the scale s'y / y'y of every later step.
+  const Eigen::VectorXd& PairGradient(const Eigen::VectorXd& g, const Eigen::VectorXd& gt,
+                                      const Eigen::VectorXd& d) override {
+    for (Eigen::Index i = 0; i < gt.size(); ++i) pair_[i] = d[i] == 0 ? g[i] : gt[i];
+    return pair_;
+  }
+
+  // x_t = P(x + alpha d): each coordinate clipped to [l_i, u_i]. At alpha = 0 (the start point)
+  // this projects x_0 into the box.
+  void FormTrial(const Eigen::VectorXd& x, const Eigen::VectorXd& v, const Eigen::VectorXd& d,
+                 double alpha, Eigen::VectorXd& xt, double* block) override {
+    double model = 0, moved = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      double t = x[i] + alpha * d[i];
+      if (t < lower_[i]) t = lower_[i];
+      if (t > upper_[i]) t = upper_[i];
+      xt[i] = t;
+      model += v[i] * (t - x[i]);
+      moved += (t - x[i]) * (t - x[i]);
+    }
+    block[kBoxModel] = model;
+    block[kBoxMovedSq] = moved;
+  }
+
+  const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
+                                       const Eigen::VectorXd& d, double* block) override {
+    Free(xt, gt, vt_, held_t_);
+    double slope = 0, gg = 0, proj = 0, active = 0;
+    for (Eigen::Index i = 0; i < xt.size(); ++i) {
+      const double l = lower_[i], u = upper_[i], t = xt[i];
+      // Along the path x(alpha) a coordinate clipped at its bound does not move: the derivative
+      // of f is g_t'd over the others.
+      const bool clipped = (t <= l && d[i] < 0) || (t >= u && d[i] > 0);
+      if (!clipped) slope += gt[i] * d[i];
+      gg += gt[i] * gt[i];
+      double p = t - gt[i];
+      if (p < l) p = l;
+      if (p > u) p = u;
+      proj += (p - t) * (p - t);
+      active += t == l || t == u ? 1 : 0;
+    }
+    block[kBoxPathSlope] = slope;
+    block[kBoxGradSq] = gg;
+    block[kBoxProjGradSq] = proj;
+    block[kBoxActive] = active;
+    return vt_;
+  }
+  const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const override {
+    (void)g;
+    return v_;
+  }
+  void Accept() override {
+    std::swap(v_, vt_);
+    std::swap(held_, held_t_);
+  }
+  void Restore(const Eigen::VectorXd& x, const Eigen::VectorXd& g) override {
+    Free(x, g, v_, held_);
+  }
+
+  // The held variables stay where they are.
+  void ProjectDirection(const Eigen::VectorXd& v, Eigen::VectorXd& d) override {
+    (void)v;
+    for (Eigen::Index i = 0; i < d.size(); ++i) {
+      if (held_[static_cast<std::size_t>(i)] != 0) d[i] = 0;
+    }
+  }
+
+  double Model(const double* block) const override { return block[kBoxModel]; }
+  bool Moved(const double* block) const override { return block[kBoxMovedSq] > 0; }
+  double Slope(double slope, const double* block) const override {
+    (void)slope;
+    return block[kBoxPathSlope];
+  }
+
+ private:
+  // The gradient of the free variables at x (0 at the held ones) and the held mask.
+  void Free(const Eigen::VectorXd& x, const Eigen::VectorXd& g, Eigen::VectorXd& out,
+            std::vector<unsigned char>& held) const {
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      const bool h = (x[i] <= lower_[i] && g[i] >= 0) || (x[i] >= upper_[i] && g[i] <= 0);
+      held[static_cast<std::size_t>(i)] = h ? 1 : 0;
+      out[i] = h ? 0.0 : g[i];
+    }
+  }
+
+  const double* lower_;
+  const double* upper_;
+  Eigen::VectorXd v_, vt_;  // the free gradient at x and at the trial point
+  Eigen::VectorXd pair_;    // the trial gradient of the candidate pair (PairGradient)
+  std::vector<unsigned char> held_, held_t_;  // held variables at x and at the trial point
+};
+
 }  // namespace
 
 std::unique_ptr<TrialGeometry> MakePlainGeometry() { return std::make_unique<PlainGeometry>(); }
@@ -141,6 +256,11 @@ std::unique_ptr<TrialGeometry> MakePlainGeometry() { return std::make_unique<Pla
 std::unique_ptr<TrialGeometry> MakeOrthantGeometry(Eigen::Index n_local, double l1_weight,
                                                    const double* weights) {
   return std::make_unique<OrthantGeometry>(n_local, l1_weight, weights);
+}
+
+std::unique_ptr<TrialGeometry> MakeBoxGeometry(Eigen::Index n_local, const double* lower,
+                                               const double* upper) {
+  return std::make_unique<BoxGeometry>(n_local, lower, upper);
 }
 
 }  // namespace dlbfgs::internal

@@ -8,8 +8,9 @@ namespace dlbfgs::internal {
 /// How a trial point is formed from (x, d, alpha) and judged, and which gradient the direction
 /// sees. The plain geometry is x + alpha d with the objective's gradient; the orthant geometry
 /// (OWL-QN, for an L1 term) projects onto the orthant of x and hands the direction the
-/// pseudo-gradient. Each adds its partial sums to the evaluation's payload (payload.hpp) and reads
-/// them back reduced; none communicates.
+/// pseudo-gradient; the box geometry (bounds) projects onto the box and hands it the gradient of
+/// the free variables. Each adds its partial sums to the evaluation's payload (payload.hpp) and
+/// reads them back reduced; none communicates.
 class TrialGeometry {
  public:
   virtual ~TrialGeometry() = default;
@@ -24,6 +25,14 @@ class TrialGeometry {
   /// vector the geometry owns), adding its partial sums to `block`. Local.
   virtual const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
                                                const Eigen::VectorXd& d, double* block) = 0;
+  /// The trial gradient that forms the candidate pair's y = g_pair - g (g_t itself, or a vector
+  /// the geometry owns). Local.
+  virtual const Eigen::VectorXd& PairGradient(const Eigen::VectorXd& g, const Eigen::VectorXd& gt,
+                                              const Eigen::VectorXd& d) {
+    (void)g;
+    (void)d;
+    return gt;
+  }
   /// The gradient the direction sees at the accepted iterate x (whose objective gradient is g).
   virtual const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const = 0;
   /// The trial became the iterate (after x and g were swapped with x_t and g_t). Local.
@@ -69,5 +78,15 @@ std::unique_ptr<TrialGeometry> MakePlainGeometry();
 /// and lambda (n_local).
 std::unique_ptr<TrialGeometry> MakeOrthantGeometry(Eigen::Index n_local, double l1_weight,
                                                    const double* weights);
+
+/// Projected L-BFGS for bounds l <= x <= u (the projected quasi-Newton family: BLMVM, Benson &
+/// More 2001; VMLMB, Thiebaut 2002): x(alpha) = P(x + alpha d), P the projection onto the box;
+/// the direction sees the gradient with every held variable zeroed (one on a bound whose gradient
+/// points outward: x_i = l_i and g_i >= 0, or x_i = u_i and g_i <= 0; l_i = u_i is always held).
+/// `lower` and `upper` are this rank's blocks (n_local each, l <= u, +-inf allowed); they must
+/// outlive the geometry. Allocates three gradients (3 n_local doubles) and the held masks
+/// (2 n_local bytes).
+std::unique_ptr<TrialGeometry> MakeBoxGeometry(Eigen::Index n_local, const double* lower,
+                                               const double* upper);
 
 }  // namespace dlbfgs::internal

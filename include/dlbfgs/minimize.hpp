@@ -33,4 +33,20 @@ LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eig
                      const LbfgsOptions& options,
                      const Eigen::Ref<const Eigen::VectorXd>& l1_weights_local);
 
+/// Minimize() subject to bounds lower_local <= x <= upper_local, with projected L-BFGS (the
+/// box geometry: the start is projected into the box, trial points are P(x + alpha d), the
+/// direction is restricted to the free variables, Armijo backtracking on the projected path).
+/// The bounds are this rank's blocks (size part.local_size() each), distributed like x; -inf and
+/// +inf are allowed, and lower = upper fixes a variable. It stops on ||P(x - g) - x||_2 <=
+/// grad_tol (LbfgsResult::optimality) and reports the number of x_i on a bound
+/// (LbfgsResult::active_bounds). Bounds that are infinite on every rank give the unconstrained
+/// run bit for bit. The same communication as Minimize(): one allreduce per evaluation plus one
+/// at start-up. Collective. Throws std::invalid_argument on every rank alike when a bound is NaN,
+/// lower > upper, lower = +inf or upper = -inf, a block has the wrong size, or
+/// options.l1_weight > 0 (L1 with bounds is not supported).
+LbfgsResult Minimize(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
+                     const LbfgsOptions& options,
+                     const Eigen::Ref<const Eigen::VectorXd>& lower_local,
+                     const Eigen::Ref<const Eigen::VectorXd>& upper_local);
+
 }  // namespace dlbfgs

@@ -49,8 +49,8 @@ struct IterationSummary {
   int iteration = 0;     ///< accepted steps so far (0: the start point)
   double f = 0;          ///< f(x_k)
   double grad_norm = 0;  ///< ||grad f(x_k)||_2
-  /// The stopping measure at x_k: ||g||_2, or with an L1 term the norm of F's minimum-norm
-  /// subgradient (the pseudo-gradient).
+  /// The stopping measure at x_k: ||g||_2, with an L1 term the norm of F's minimum-norm
+  /// subgradient (the pseudo-gradient), with bounds ||P(x_k - g) - x_k||_2.
   double optimality = 0;
   double step = 0;        ///< accepted step length alpha_k (0 at the start point)
   int evaluations = 0;    ///< objective evaluations so far
@@ -76,15 +76,20 @@ struct LbfgsResult {
   std::string message;   ///< one human-readable line
   double f = 0;          ///< f at the returned x (with an L1 term: F = f + sum lambda |x|)
   double grad_norm = 0;  ///< ||grad f||_2 at the returned x (the smooth part)
-  /// What the stopping tests compare with grad_tol: ||grad f||_2, or with an L1 term the 2-norm
-  /// of the minimum-norm subgradient of F.
+  /// What the stopping tests compare with grad_tol: ||grad f||_2, with an L1 term the 2-norm
+  /// of the minimum-norm subgradient of F, with bounds the projected-gradient norm
+  /// ||P(x - g) - x||_2 (P the projection onto the box).
   double optimality = 0;
   /// With an L1 term: ||x||_1, sum_i lambda_i |x_i| and the number of non-zero x_i at the returned
   /// x. Without one: 0, 0 and -1 (not computed).
   double l1_norm = 0;
   double l1_penalty = 0;
   long long nonzeros = -1;
-  /// The line search that ran ("more-thuente" or "backtracking"; backtracking with an L1 term).
+  /// With bounds: the number of x_i on a bound (x_i = l_i or x_i = u_i) at the returned x;
+  /// without (or with bounds that are all infinite): -1.
+  long long active_bounds = -1;
+  /// The line search that ran ("more-thuente" or "backtracking"; backtracking with an L1 term or
+  /// bounds).
   std::string line_search;
   int iterations = 0;       ///< accepted steps
   int evaluations = 0;      ///< objective evaluations, the start point included

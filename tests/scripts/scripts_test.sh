@@ -393,6 +393,26 @@ assert min(float(r['f_gap']) for r in rows) == 0.0"
       [ ! -e "${tmp}/bad-summary.csv" ] || fail "plot_trace.py ${args}: wrote a summary"
     done
     ;;
+  compare_scipy_small)
+    # SciPy's L-BFGS-B against dlbfgs on the bounded problems at small n: every row present,
+    # the same f on both sides, the median line.
+    /usr/bin/python3 -c 'import scipy' 2>/dev/null || { echo "no python3-scipy: skipped"; exit 77; }
+    run /usr/bin/python3 "${scripts}/compare_scipy.py" --program "${DLBFGS_PROGRAM}" --n 1000
+    [ "${rc}" -eq 0 ] || fail "compare_scipy.py exited ${rc}, expected 0"
+    for p in rosenbrock rosenbrock-low powell broyden-tridiagonal quadratic; do
+      grep -q "^${p} *1000 " "${tmp}/out" || fail "no row for ${p}"
+    done
+    grep -q '^median evaluation ratio dlbfgs / scipy: [0-9.]* over 5 runs' "${tmp}/out" ||
+      fail "no median line"
+    ;;
+  compare_scipy_bad_arguments)
+    for args in "--n x" "--problems nosuch" "--program ${tmp}/missing" "--grad-tol 0"; do
+      # shellcheck disable=SC2086
+      run /usr/bin/python3 "${scripts}/compare_scipy.py" --program "${DLBFGS_PROGRAM}" ${args}
+      [ "${rc}" -eq 2 ] || fail "compare_scipy.py ${args} exited ${rc}, expected 2"
+      [ "$(lines "${tmp}/err")" -eq 1 ] || fail "compare_scipy.py ${args}: expected one stderr line"
+    done
+    ;;
   make_docs_help)
     expect_usage "${scripts}/make_docs.sh" --help
     expect_bad "${scripts}/make_docs.sh" extra

@@ -1,0 +1,396 @@
+// Bounds l <= x <= u (projected L-BFGS, the box geometry): optimality checked independently of
+// the solver, from the returned x and a fresh gradient (KKT: zero gradient on the free variables,
+// the right sign on the active bounds), on separable quadratics with a known clipped solution and
+// on built-in problems whose optimum the box cuts off, at every rank count; the degenerate cases
+// (l = u, an infeasible start, infinite bounds only, every variable active); a resumed run; one
+// allreduce per evaluation; bad bounds.
+
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <Eigen/Core>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "dlbfgs/dlbfgs.hpp"
+#include "mpi_test_helpers.hpp"
+#include "payload.hpp"
+#include "trial_geometry.hpp"
+
+namespace {
+
+using dlbfgs::LbfgsOptions;
+using dlbfgs::LbfgsResult;
+using dlbfgs::Partition;
+using dlbfgs::TerminationReason;
+using dlbfgs::test_support::MaxOverRanks;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// f(x) = sum_i a_i (x_i - c_i)^2 / 2, a_i in [1, 4], c_i in [-3, 3], deterministic in the global
+// index: with bounds, x*_i = clamp(c_i, l_i, u_i).
+class SeparableQuadratic : public dlbfgs::Objective {
+ public:
+  explicit SeparableQuadratic(const Partition& part, double shift = 0)
+      : part_(part), shift_(shift) {}
+  static double A(Eigen::Index i) { return 1 + 3 * std::fabs(std::sin(0.7 * i + 0.3)); }
+  double C(Eigen::Index i) const { return shift_ + 3 * std::sin(1.3 * i + 0.1); }
+  double EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>& x,
+                       Eigen::Ref<Eigen::VectorXd> g) override {
+    double f = 0;
+    for (Eigen::Index k = 0; k < x.size(); ++k) {
+      const Eigen::Index i = part_.offset() + k;
+      const double r = x[k] - C(i);
+      f += 0.5 * A(i) * r * r;
+      g[k] = A(i) * r;
+    }
+    return f;
+  }
+
+ private:
+  const Partition& part_;
+  double shift_;
+};
+
+// A mix of bounds by global index: [-1, 1], [0, inf), (-inf, 0.5], l = u = 0.25, none.
+void MixedBounds(const Partition& part, Eigen::VectorXd& l, Eigen::VectorXd& u) {
+  l.resize(part.local_size());
+  u.resize(part.local_size());
+  for (Eigen::Index k = 0; k < l.size(); ++k) {
+    switch ((part.offset() + k) % 5) {
+      case 0:
+        l[k] = -1, u[k] = 1;
+        break;
+      case 1:
+        l[k] = 0, u[k] = kInf;
+        break;
+      case 2:
+        l[k] = -kInf, u[k] = 0.5;
+        break;
+      case 3:
+        l[k] = u[k] = 0.25;
+        break;
+      default:
+        l[k] = -kInf, u[k] = kInf;
+    }
+  }
+}
+
+// Largest violation, over all coordinates and ranks, of the KKT conditions of min f on the box
+// at x, from a fresh gradient: |g_i| where l_i < x_i < u_i, max(-g_i, 0) at a lower bound,
+// max(g_i, 0) at an upper bound (0 where l_i = u_i); +inf where x leaves the box.
+double KktResidual(dlbfgs::Objective& obj, const Partition& part, const Eigen::VectorXd& x,
+                   const Eigen::VectorXd& l, const Eigen::VectorXd& u, long long* active) {
+  Eigen::VectorXd g(x.size());
+  obj.EvaluateLocal(x, g);
+  double worst = 0;
+  long long on_bound = 0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    double r = 0;
+    if (!(x[i] >= l[i] && x[i] <= u[i])) {
+      r = kInf;
+    } else if (l[i] == u[i]) {
+      r = 0;
+    } else if (x[i] == l[i]) {
+      r = std::max(-g[i], 0.0);
+    } else if (x[i] == u[i]) {
+      r = std::max(g[i], 0.0);
+    } else {
+      r = std::fabs(g[i]);
+    }
+    on_bound += x[i] == l[i] || x[i] == u[i];
+    worst = std::max(worst, r);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &on_bound, 1, MPI_LONG_LONG, MPI_SUM, part.comm());
+  if (active != nullptr) *active = on_bound;
+  return MaxOverRanks(worst, part.comm());
+}
+
+LbfgsOptions BoxOptions() {
+  LbfgsOptions o;
+  o.grad_tol = 1e-8;
+  return o;
+}
+
+TEST(BoundsTest, SeparableQuadraticReachesTheClippedSolution) {
+  // n = 3 at 4 ranks leaves a rank without elements.
+  for (const Eigen::Index n : {Eigen::Index{3}, Eigen::Index{1000}}) {
+    for (const auto two_loop : {dlbfgs::TwoLoopType::kFused, dlbfgs::TwoLoopType::kClassic}) {
+      SCOPED_TRACE("n = " + std::to_string(n) + ", " + dlbfgs::ToString(two_loop));
+      const Partition part = Partition::Uniform(MPI_COMM_WORLD, n);
+      SeparableQuadratic obj(part);
+      Eigen::VectorXd l, u;
+      MixedBounds(part, l, u);
+      // An infeasible start: every x_i = 5 (above most upper bounds).
+      Eigen::VectorXd x = Eigen::VectorXd::Constant(part.local_size(), 5.0);
+      LbfgsOptions o = BoxOptions();
+      o.two_loop = two_loop;
+      const LbfgsResult r = dlbfgs::Minimize(obj, part, x, o, l, u);
+      ASSERT_TRUE(r.Converged()) << r.message << " after " << r.iterations << " iterations";
+      EXPECT_EQ(r.line_search, "backtracking");
+      EXPECT_LE(r.optimality, o.grad_tol);
+      double err = 0;
+      long long clipped = 0;
+      for (Eigen::Index k = 0; k < x.size(); ++k) {
+        const double want = std::clamp(obj.C(part.offset() + k), l[k], u[k]);
+        err = std::max(err, std::fabs(x[k] - want));
+        clipped += want == l[k] || want == u[k];
+      }
+      MPI_Allreduce(MPI_IN_PLACE, &clipped, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+      EXPECT_LE(MaxOverRanks(err), 1e-8);
+      EXPECT_EQ(r.active_bounds, clipped) << "the variables on a bound";
+      if (n == 1000) {
+        EXPECT_GT(clipped, n / 5) << "some bounds are active";
+        EXPECT_LT(clipped, n - n / 10) << "some are not";
+      }
+      if (two_loop == dlbfgs::TwoLoopType::kFused) {
+        EXPECT_EQ(r.comm.allreduce_calls, r.evaluations + 1) << "one per evaluation, one at start";
+      }
+    }
+  }
+}
+
+// Rosenbrock, Powell, Broyden tridiagonal and the quadratic with boxes that cut off their
+// unconstrained optimum: KKT at the returned x from a fresh gradient, some bounds active, f
+// non-increasing, the iteration count of the one-rank run within 2, one allreduce per evaluation.
+TEST(BoundsTest, BuiltinProblemsWithBoxesSatisfyTheKktConditions) {
+  struct Case {
+    const char* name;
+    Eigen::Index n;
+    double lower, upper;
+  };
+  for (const Case c : {Case{"rosenbrock", 100, -2, 0.5}, Case{"quadratic", 200, -kInf, -0.5},
+                       Case{"broyden-tridiagonal", 100, -0.5, kInf}, Case{"powell", 100, 0.1, 2}}) {
+    SCOPED_TRACE(c.name);
+    const Eigen::Index granularity = dlbfgs::FindProblem(c.name).granularity;
+    const Partition part = Partition::Uniform(MPI_COMM_WORLD, c.n, granularity);
+    dlbfgs::ProblemParams params;
+    params.condition = 100;
+    auto problem = dlbfgs::MakeProblem(c.name, part, params);
+    Eigen::VectorXd x(part.local_size());
+    problem->StartingPoint(x);
+    const Eigen::VectorXd l = Eigen::VectorXd::Constant(x.size(), c.lower);
+    const Eigen::VectorXd u = Eigen::VectorXd::Constant(x.size(), c.upper);
+    LbfgsOptions o;
+    o.grad_tol = 1e-6;
+    o.max_iterations = 5000;
+    std::vector<double> fs;
+    o.callback = [&fs](const dlbfgs::IterationSummary& s) {
+      fs.push_back(s.f);
+      return dlbfgs::CallbackResult::kContinue;
+    };
+    const LbfgsResult r = dlbfgs::Minimize(*problem, part, x, o, l, u);
+    ASSERT_TRUE(r.Converged()) << r.message << " after " << r.iterations
+                               << " iterations, optimality " << r.optimality;
+    for (std::size_t k = 1; k < fs.size(); ++k) {
+      ASSERT_LE(fs[k], fs[k - 1] + 1e-12 * std::fabs(fs[k - 1])) << "iteration " << k;
+    }
+    long long active = 0;
+    EXPECT_LE(KktResidual(*problem, part, x, l, u, &active), 1e-5);
+    EXPECT_GT(active, 0) << "the box cuts off the unconstrained optimum";
+    EXPECT_EQ(r.active_bounds, active);
+    EXPECT_EQ(r.comm.allreduce_calls, r.evaluations + 1);
+    const Partition self = Partition::Uniform(MPI_COMM_SELF, c.n, granularity);
+    auto serial = dlbfgs::MakeProblem(c.name, self, params);
+    Eigen::VectorXd x1(c.n);
+    serial->StartingPoint(x1);
+    LbfgsOptions o1 = o;
+    o1.callback = nullptr;
+    const LbfgsResult one =
+        dlbfgs::Minimize(*serial, self, x1, o1, Eigen::VectorXd::Constant(c.n, c.lower),
+                         Eigen::VectorXd::Constant(c.n, c.upper));
+    EXPECT_NEAR(r.iterations, one.iterations, 2);
+  }
+}
+
+// Rosenbrock with x >= 1.5: every x_{2i-1} is held at 1.5 from the first iterate on, and what
+// remains is n/2 independent 1-D quadratics in x_{2i}. The gradient change of the held variables
+// must stay out of the pairs (y_i = 0 where d_i = 0): with it, y'y is inflated by the held
+// coordinates, the scale s'y / y'y shrinks every step, and the run takes over 100 iterations.
+TEST(BoundsTest, HeldVariablesStayOutOfThePairs) {
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 1000, 2);
+  auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+  Eigen::VectorXd x(part.local_size());
+  problem->StartingPoint(x);
+  const Eigen::VectorXd l = Eigen::VectorXd::Constant(x.size(), 1.5);
+  const Eigen::VectorXd u = Eigen::VectorXd::Constant(x.size(), kInf);
+  const LbfgsResult r = dlbfgs::Minimize(*problem, part, x, LbfgsOptions(), l, u);
+  ASSERT_TRUE(r.Converged()) << r.message;
+  EXPECT_LE(r.iterations, 10);
+  EXPECT_EQ(r.active_bounds, 500);
+  EXPECT_LE(KktResidual(*problem, part, x, l, u, nullptr), 1e-5);
+}
+
+// A run with bounds stopped at a checkpoint and resumed (with the same bounds) is bitwise the
+// uninterrupted run: the held masks and the free gradient are rebuilt from x and g.
+TEST(BoundsTest, ResumedRunIsBitwiseTheUninterruptedRun) {
+  dlbfgs::test_support::TempDir dir;
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 200, 2);
+  auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+  Eigen::VectorXd x0(part.local_size());
+  problem->StartingPoint(x0);
+  const Eigen::VectorXd l = Eigen::VectorXd::Constant(x0.size(), -2);
+  const Eigen::VectorXd u = Eigen::VectorXd::Constant(x0.size(), 0.5);
+  LbfgsOptions o;
+  Eigen::VectorXd x_whole = x0;
+  const LbfgsResult whole = dlbfgs::Minimize(*problem, part, x_whole, o, l, u);
+  ASSERT_TRUE(whole.Converged()) << whole.message;
+  ASSERT_GT(whole.iterations, 12);
+  LbfgsOptions first = o;
+  first.checkpoint_dir = dir.path();
+  first.max_iterations = 9;
+  Eigen::VectorXd x = x0;
+  const LbfgsResult part1 = dlbfgs::Minimize(*problem, part, x, first, l, u);
+  EXPECT_EQ(part1.reason, TerminationReason::kMaxIterations);
+  LbfgsOptions second = o;
+  second.resume_dir = dir.path();
+  const LbfgsResult part2 = dlbfgs::Minimize(*problem, part, x, second, l, u);
+  EXPECT_TRUE(part2.resumed);
+  EXPECT_EQ(part2.iterations, whole.iterations);
+  EXPECT_EQ(part2.evaluations, whole.evaluations);
+  EXPECT_EQ(part2.f, whole.f);
+  EXPECT_EQ(part2.optimality, whole.optimality);
+  EXPECT_EQ(part2.active_bounds, whole.active_bounds);
+  EXPECT_EQ(MaxOverRanks(x.size() > 0 ? (x - x_whole).cwiseAbs().maxCoeff() : 0.0), 0.0);
+}
+
+TEST(BoundsTest, InfiniteBoundsOnlyAreBitwiseTheUnconstrainedRun) {
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 200, 2);
+  auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+  Eigen::VectorXd x0(part.local_size());
+  problem->StartingPoint(x0);
+  Eigen::VectorXd x_plain = x0, x_box = x0;
+  const LbfgsOptions o;
+  const LbfgsResult plain = dlbfgs::Minimize(*problem, part, x_plain, o);
+  const LbfgsResult box =
+      dlbfgs::Minimize(*problem, part, x_box, o, Eigen::VectorXd::Constant(x0.size(), -kInf),
+                       Eigen::VectorXd::Constant(x0.size(), kInf));
+  ASSERT_TRUE(plain.Converged()) << plain.message;
+  EXPECT_EQ(box.f, plain.f);
+  EXPECT_EQ(box.optimality, plain.optimality);
+  EXPECT_EQ(box.iterations, plain.iterations);
+  EXPECT_EQ(box.evaluations, plain.evaluations);
+  EXPECT_EQ(box.line_search, plain.line_search);
+  EXPECT_EQ(box.active_bounds, -1);
+  EXPECT_EQ(MaxOverRanks(x_box.size() > 0 ? (x_box - x_plain).cwiseAbs().maxCoeff() : 0.0), 0.0);
+}
+
+TEST(BoundsTest, EveryVariableActive) {
+  const Eigen::Index n = 101;
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, n);
+  SeparableQuadratic obj(part, 10);  // every c_i in [7, 13], above u = 1
+  const Eigen::VectorXd l = Eigen::VectorXd::Constant(part.local_size(), -1);
+  const Eigen::VectorXd u = Eigen::VectorXd::Constant(part.local_size(), 1);
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(part.local_size());
+  const LbfgsResult r = dlbfgs::Minimize(obj, part, x, BoxOptions(), l, u);
+  ASSERT_TRUE(r.Converged()) << r.message;
+  EXPECT_EQ(r.active_bounds, n);
+  EXPECT_EQ(r.optimality, 0);
+  EXPECT_EQ(MaxOverRanks(x.size() > 0 ? (x - u).cwiseAbs().maxCoeff() : 0.0), 0.0);
+  EXPECT_GT(r.grad_norm, 1) << "the gradient itself is not zero";
+  // l = u everywhere: the projected start is the solution.
+  Eigen::VectorXd y = Eigen::VectorXd::Zero(part.local_size());
+  const LbfgsResult fixed = dlbfgs::Minimize(obj, part, y, BoxOptions(), u, u);
+  ASSERT_TRUE(fixed.Converged()) << fixed.message;
+  EXPECT_EQ(fixed.iterations, 0);
+  EXPECT_EQ(fixed.evaluations, 1);
+  EXPECT_EQ(fixed.active_bounds, n);
+  EXPECT_EQ(MaxOverRanks(y.size() > 0 ? (y - u).cwiseAbs().maxCoeff() : 0.0), 0.0);
+}
+
+// The box geometry coordinate by coordinate, against values worked out by hand: the held
+// variables, the projection of d, the projected trial point and its partial sums.
+TEST(BoundsTest, BoxGeometryFormsTheProjectedTrialAndItsSums) {
+  using namespace dlbfgs::internal;
+  // Bounds: [0, 1], [0, 1], [0, 1], [0, 1], [2, 2], (-inf, inf).
+  const double l[6] = {0, 0, 0, 0, 2, -kInf};
+  const double u[6] = {1, 1, 1, 1, 2, kInf};
+  auto geometry = MakeBoxGeometry(6, l, u);
+  // x: at l with g > 0 (held), at l with g < 0 (free), at u with g < 0 (held), inside, fixed
+  // (held whatever g), unbounded.
+  Eigen::VectorXd x(6), g(6);
+  x << 0, 0, 1, 0.5, 2, 3;
+  g << 1, -1, -2, 0.5, -3, 4;
+  geometry->Restore(x, g);
+  const Eigen::VectorXd v = geometry->Gradient(g);
+  Eigen::VectorXd want_v(6);
+  want_v << 0, -1, 0, 0.5, 0, 4;
+  EXPECT_EQ(v, want_v) << v.transpose();
+  Eigen::VectorXd d(6);
+  d << -1, 2, 1, -1, 1, -2;
+  geometry->ProjectDirection(v, d);
+  Eigen::VectorXd want_d(6);
+  want_d << 0, 2, 0, -1, 0, -2;
+  EXPECT_EQ(d, want_d) << d.transpose();
+  // alpha = 1: x + d = (0, 2, 1, -0.5, 2, 1), clipped to (0, 1, 1, 0, 2, 1).
+  Eigen::VectorXd xt(6);
+  double block[kBoxSize] = {};
+  geometry->FormTrial(x, v, d, 1.0, xt, block);
+  Eigen::VectorXd want_xt(6);
+  want_xt << 0, 1, 1, 0, 2, 1;
+  EXPECT_EQ(xt, want_xt) << xt.transpose();
+  // v'(x_t - x) = -1 * 1 + 0.5 * (-0.5) + 4 * (-2) = -9.25; moved 1 + 0.25 + 4.
+  EXPECT_DOUBLE_EQ(block[kBoxModel], -9.25);
+  EXPECT_DOUBLE_EQ(block[kBoxMovedSq], 5.25);
+  EXPECT_DOUBLE_EQ(geometry->Model(block), -9.25);
+  EXPECT_TRUE(geometry->Moved(block));
+  Eigen::VectorXd gt(6);
+  gt << 1, -1, 1, 2, 5, 0.5;
+  const Eigen::VectorXd& vt = geometry->TrialGradient(xt, gt, d, block);
+  // Held at x_t: 0 (l, g > 0), 1 (u, g < 0), 3 (l, g > 0), 4 (fixed); 2 is at u with g > 0: free.
+  Eigen::VectorXd want_vt(6);
+  want_vt << 0, 0, 1, 0, 0, 0.5;
+  EXPECT_EQ(vt, want_vt) << vt.transpose();
+  // Path slope: coordinates 1 (at u, d > 0) and 3 (at l, d < 0) are clipped; 5 moves: 0.5 * -2.
+  EXPECT_DOUBLE_EQ(block[kBoxPathSlope], -1.0);
+  EXPECT_DOUBLE_EQ(geometry->Slope(123.0, block), -1.0);
+  EXPECT_DOUBLE_EQ(block[kBoxGradSq], gt.squaredNorm());
+  // P(x_t - g_t) - x_t = (0, 0, -1, 0, 0, -0.5).
+  EXPECT_DOUBLE_EQ(block[kBoxProjGradSq], 1.25);
+  EXPECT_EQ(block[kBoxActive], 5);
+  // The start point: alpha = 0 projects x into the box.
+  Eigen::VectorXd outside(6);
+  outside << -1, 5, 0.5, 1, 0, 7;
+  geometry->FormTrial(outside, Eigen::VectorXd::Zero(6), d, 0.0, xt, block);
+  want_xt << 0, 1, 0.5, 1, 2, 7;
+  EXPECT_EQ(xt, want_xt) << xt.transpose();
+}
+
+TEST(BoundsTest, BadBoundsThrowOnEveryRank) {
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, 12);
+  SeparableQuadratic obj(part);
+  const LbfgsOptions o = BoxOptions();
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(part.local_size());
+  const Eigen::VectorXd zero = Eigen::VectorXd::Zero(part.local_size());
+  const Eigen::VectorXd one = Eigen::VectorXd::Ones(part.local_size());
+  const bool last = part.rank() == part.size() - 1;
+  auto expect_error = [&](const Eigen::VectorXd& l, const Eigen::VectorXd& u,
+                          const LbfgsOptions& opt, const std::string& text) {
+    try {
+      dlbfgs::Minimize(obj, part, x, opt, l, u);
+      ADD_FAILURE() << "no exception for " << text;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
+  };
+  Eigen::VectorXd bad = zero;
+  if (last) bad[0] = 2;  // above the upper bound 1 on the last rank only
+  expect_error(bad, one, o, "is above its upper bound");
+  bad = zero;
+  if (last) bad[0] = std::nan("");
+  expect_error(bad, one, o, "is nan");
+  bad = one;
+  if (last) bad[0] = std::nan("");
+  expect_error(zero, bad, o, "the upper bound of x[");
+  bad = Eigen::VectorXd::Constant(part.local_size(), kInf);
+  expect_error(bad, bad, o, "no finite x satisfies them");
+  expect_error(Eigen::VectorXd::Zero(part.local_size() + (last ? 1 : 0)), one, o,
+               "the lower bounds have");
+  LbfgsOptions l1 = o;
+  l1.l1_weight = 0.1;
+  expect_error(zero, one, l1, "together with bounds is not supported");
+}
+
+}  // namespace
