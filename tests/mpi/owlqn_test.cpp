@@ -186,9 +186,9 @@ TEST(OwlqnTest, BuiltinProblemsWithL1SatisfyTheKktConditions) {
     const LbfgsResult r = dlbfgs::Minimize(*problem, part, x, o);
     ASSERT_TRUE(r.Converged()) << r.message << " after " << r.iterations
                                << " iterations, optimality " << r.optimality;
-    // Non-increasing, up to the rounding allowance of the approximate Wolfe test (1e-12 |F|).
+    // Non-increasing, up to the rounding allowance of the approximate Wolfe test (1e-10 |F|).
     for (std::size_t k = 1; k < fs.size(); ++k) {
-      ASSERT_LE(fs[k], fs[k - 1] + 1e-12 * std::fabs(fs[k - 1])) << "iteration " << k;
+      ASSERT_LE(fs[k], fs[k - 1] + 1e-10 * std::fabs(fs[k - 1])) << "iteration " << k;
     }
     EXPECT_EQ(fs.back(), r.f);
     EXPECT_LE(KktResidual(*problem, part, x, Eigen::VectorXd::Constant(x.size(), c.lambda)), 1e-5);
@@ -328,13 +328,13 @@ TEST(OwlqnTest, FailedSearchesNeverReturnAWorsePoint) {
   double best = std::numeric_limits<double>::infinity();
   bool increased = false;
   o.callback = [&](const dlbfgs::IterationSummary& s) {
-    increased = increased || s.f > best + 1e-12 * std::fabs(best);  // the rounding allowance
+    increased = increased || s.f > best + 1e-10 * std::fabs(best);  // the rounding allowance
     best = std::min(best, s.f);
     return dlbfgs::CallbackResult::kContinue;
   };
   const LbfgsResult r = dlbfgs::Minimize(*problem, part, x, o);
   EXPECT_FALSE(increased);
-  EXPECT_LE(r.f, best + 1e-12 * std::fabs(best)) << dlbfgs::ToString(r.reason) << ": " << r.message;
+  EXPECT_LE(r.f, best + 1e-10 * std::fabs(best)) << dlbfgs::ToString(r.reason) << ": " << r.message;
   Eigen::VectorXd g(x.size());
   double f = problem->EvaluateLocal(x, g) + 0.1 * x.lpNorm<1>();
   MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
