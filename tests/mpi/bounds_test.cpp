@@ -17,6 +17,7 @@
 #include "dlbfgs/dlbfgs.hpp"
 #include "mpi_test_helpers.hpp"
 #include "payload.hpp"
+#include "separable_quadratic.hpp"
 #include "trial_geometry.hpp"
 
 namespace {
@@ -29,28 +30,15 @@ using dlbfgs::test_support::MaxOverRanks;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// f(x) = sum_i a_i (x_i - c_i)^2 / 2, a_i in [1, 4], c_i in [-3, 3], deterministic in the global
-// index: with bounds, x*_i = clamp(c_i, l_i, u_i).
-class SeparableQuadratic : public dlbfgs::Objective {
+// The shared separable quadratic with c_i in [-3, 3] (+ shift): with bounds,
+// x*_i = clamp(c_i, l_i, u_i).
+class SeparableQuadratic final : public dlbfgs::test_support::SeparableQuadratic {
  public:
   explicit SeparableQuadratic(const Partition& part, double shift = 0)
-      : part_(part), shift_(shift) {}
-  static double A(Eigen::Index i) { return 1 + 3 * std::fabs(std::sin(0.7 * i + 0.3)); }
-  double C(Eigen::Index i) const { return shift_ + 3 * std::sin(1.3 * i + 0.1); }
-  double EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>& x,
-                       Eigen::Ref<Eigen::VectorXd> g) override {
-    double f = 0;
-    for (Eigen::Index k = 0; k < x.size(); ++k) {
-      const Eigen::Index i = part_.offset() + k;
-      const double r = x[k] - C(i);
-      f += 0.5 * A(i) * r * r;
-      g[k] = A(i) * r;
-    }
-    return f;
-  }
+      : dlbfgs::test_support::SeparableQuadratic(part), shift_(shift) {}
+  double C(Eigen::Index i) const override { return shift_ + 3 * std::sin(1.3 * i + 0.1); }
 
  private:
-  const Partition& part_;
   double shift_;
 };
 

@@ -13,6 +13,7 @@
 #include "dlbfgs/dlbfgs.hpp"
 #include "mpi_test_helpers.hpp"
 #include "payload.hpp"
+#include "separable_quadratic.hpp"
 #include "trial_geometry.hpp"
 
 namespace {
@@ -28,30 +29,16 @@ using dlbfgs::test_support::WorldSize;
 // global index. With lambda_i |x_i| added, x*_i = sign(c_i) max(|c_i| - lambda_i / a_i, 0) (soft
 // thresholding). |c_i| - lambda / a_i stays 0.05 away from 0 for lambda = 1, so that the
 // support is not borderline.
-class SeparableQuadratic : public dlbfgs::Objective {
+class SeparableQuadratic final : public dlbfgs::test_support::SeparableQuadratic {
  public:
-  explicit SeparableQuadratic(const Partition& part) : part_(part) {}
-  static double A(Eigen::Index i) { return 1 + 3 * std::fabs(std::sin(0.7 * i + 0.3)); }
-  static double C(Eigen::Index i) {
+  using dlbfgs::test_support::SeparableQuadratic::SeparableQuadratic;
+  double C(Eigen::Index i) const override { return Threshold(i); }
+  static double Threshold(Eigen::Index i) {
     double c = 3 * std::sin(1.3 * i + 0.1);
     const double gap = std::fabs(c) - 1 / A(i);  // distance to the threshold for lambda = 1
     if (std::fabs(gap) < 0.05) c += c > 0 ? 0.1 : -0.1;
     return c;
   }
-  double EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>& x,
-                       Eigen::Ref<Eigen::VectorXd> g) override {
-    double f = 0;
-    for (Eigen::Index k = 0; k < x.size(); ++k) {
-      const Eigen::Index i = part_.offset() + k;
-      const double r = x[k] - C(i);
-      f += 0.5 * A(i) * r * r;
-      g[k] = A(i) * r;
-    }
-    return f;
-  }
-
- private:
-  const Partition& part_;
 };
 
 double SoftThreshold(double c, double t) {
@@ -105,7 +92,8 @@ TEST(OwlqnTest, SeparableQuadraticReachesTheSoftThresholdedSolution) {
   long long nonzeros = 0, expected_nonzeros = 0;
   for (Eigen::Index k = 0; k < x.size(); ++k) {
     const Eigen::Index i = part.offset() + k;
-    const double want = SoftThreshold(SeparableQuadratic::C(i), 1.0 / SeparableQuadratic::A(i));
+    const double want =
+        SoftThreshold(SeparableQuadratic::Threshold(i), 1.0 / SeparableQuadratic::A(i));
     err = std::max(err, std::fabs(x[k] - want));
     l1 += std::fabs(x[k]);
     nonzeros += x[k] != 0;
@@ -147,10 +135,10 @@ TEST(OwlqnTest, PerVariableWeightsWithZerosLeaveThoseVariablesUnpenalised) {
   for (Eigen::Index k = 0; k < x.size(); ++k) {
     const Eigen::Index i = part.offset() + k;
     const double lambda = 2.0 * w[k];
-    err = std::max(err, std::fabs(x[k] - SoftThreshold(SeparableQuadratic::C(i),
+    err = std::max(err, std::fabs(x[k] - SoftThreshold(SeparableQuadratic::Threshold(i),
                                                        lambda / SeparableQuadratic::A(i))));
     if (w[k] == 0)
-      EXPECT_NEAR(x[k], SeparableQuadratic::C(i), 1e-6) << "unpenalised x[" << i << "]";
+      EXPECT_NEAR(x[k], SeparableQuadratic::Threshold(i), 1e-6) << "unpenalised x[" << i << "]";
   }
   EXPECT_LE(MaxOverRanks(err), 1e-6);
   EXPECT_LE(KktResidual(obj, part, x, 2.0 * w), 1e-6);
