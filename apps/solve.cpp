@@ -212,6 +212,9 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
               {"total_seconds", Number(times[2])},
               {"allreduce_calls", r.comm.allreduce_calls},
               {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
+              // Rank 0's time in the solver's allreduce calls during the iterations (without
+              // the start-up check, which waits for the slowest rank to arrive): at most `seconds`.
+              {"communication_seconds", Number(r.phases.communication)},
               {"resumed_iterations", r.resumed_iterations},
               {"resumed_evaluations", r.resumed_evaluations},
               // Per evaluation of this run: after a resume, `evaluations` continues from the

@@ -349,6 +349,7 @@ int RunTrain(TrainArgs& a) {
           {"peak_memory_mb", Number(peak_memory)},
           {"peak_memory_mb_per_rank", Numbers(memory)},
           {"allreduce_calls", r.comm.allreduce_calls},
+          {"communication_seconds", Number(r.phases.communication)},
           {"allreduce_seconds", Number(r.comm.allreduce_seconds)},
           {"objective_allreduce_calls", during.allreduce_calls},
           {"objective_allgatherv_calls", during.allgatherv_calls},
