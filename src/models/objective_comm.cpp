@@ -47,16 +47,20 @@ void ObjectiveComm::AllreduceMax(std::int64_t* buf, int count) {
   stats_.seconds += MPI_Wtime() - start;
 }
 
-void ObjectiveComm::Allgatherv(const double* mine, const std::vector<int>& counts, double* all) {
-  const double start = MPI_Wtime();
-  std::vector<int> displs(counts.size());
+const int* ObjectiveComm::Displacements(const std::vector<int>& counts) {
+  displs_.resize(counts.size());
   long long offset = 0;
   for (std::size_t r = 0; r < counts.size(); ++r) {
-    displs[r] = static_cast<int>(offset);
+    displs_[r] = static_cast<int>(offset);
     offset += counts[r];
   }
-  MPI_Allgatherv(mine, counts[rank_], MPI_DOUBLE, all, counts.data(), displs.data(), MPI_DOUBLE,
-                 comm_);
+  return displs_.data();
+}
+
+void ObjectiveComm::Allgatherv(const double* mine, const std::vector<int>& counts, double* all) {
+  const double start = MPI_Wtime();
+  MPI_Allgatherv(mine, counts[rank_], MPI_DOUBLE, all, counts.data(), Displacements(counts),
+                 MPI_DOUBLE, comm_);
   ++stats_.allgatherv_calls;
   stats_.doubles += counts[rank_];
   stats_.seconds += MPI_Wtime() - start;
@@ -65,14 +69,8 @@ void ObjectiveComm::Allgatherv(const double* mine, const std::vector<int>& count
 void ObjectiveComm::Allgatherv(const std::int32_t* mine, const std::vector<int>& counts,
                                std::int32_t* all) {
   const double start = MPI_Wtime();
-  std::vector<int> displs(counts.size());
-  long long offset = 0;
-  for (std::size_t r = 0; r < counts.size(); ++r) {
-    displs[r] = static_cast<int>(offset);
-    offset += counts[r];
-  }
-  MPI_Allgatherv(mine, counts[rank_], MPI_INT32_T, all, counts.data(), displs.data(), MPI_INT32_T,
-                 comm_);
+  MPI_Allgatherv(mine, counts[rank_], MPI_INT32_T, all, counts.data(), Displacements(counts),
+                 MPI_INT32_T, comm_);
   ++stats_.allgatherv_calls;
   stats_.doubles += 0.5 * counts[rank_];
   stats_.seconds += MPI_Wtime() - start;

@@ -52,12 +52,15 @@ class ObjectiveComm {
   }
 
  private:
+  // The displacements of `counts` (their prefix sums), in displs_: no allocation once sized.
+  const int* Displacements(const std::vector<int>& counts);
   void AlltoallvBytes(const char* send, const std::vector<std::int64_t>& send_counts, char* recv,
                       const std::vector<std::int64_t>& recv_counts, std::size_t element);
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
   ObjectiveCommStats stats_;
+  std::vector<int> displs_;
 };
 
 template <typename T>

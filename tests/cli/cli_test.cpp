@@ -16,7 +16,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli_support.hpp"
@@ -174,19 +173,9 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
       {"solve --problem rosenbrock --n 10 --resume /nonexistent-dir", "nonexistent-dir"},
       {"frobnicate", "subcommand"},
   };
-  // The children run four at a time: an mpiexec whose ranks exit non-zero takes about 2 s to
-  // shut down, idle, and one after the other they took a minute.
-  std::vector<Output> outputs(2 * std::size(cases));  // case k: 2k directly, 2k + 1 on 2 ranks
-  constexpr std::size_t kAtOnce = 4;
-  for (std::size_t first = 0; first < outputs.size(); first += kAtOnce) {
-    std::vector<std::thread> batch;
-    for (std::size_t i = first; i < std::min(first + kAtOnce, outputs.size()); ++i) {
-      batch.emplace_back([&outputs, &cases, i] {
-        outputs[i] = RunCli(cases[i / 2].args, i % 2 == 0 ? 0 : 2, 60);
-      });
-    }
-    for (std::thread& t : batch) t.join();
-  }
+  std::vector<std::string> commands;
+  for (const auto& c : cases) commands.push_back(c.args);
+  const std::vector<Output> outputs = RunEachDirectlyAndOnTwoRanks(commands);
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const Case& c = cases[i / 2];
     const Output& o = outputs[i];

@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli_support.hpp"
@@ -257,18 +256,9 @@ TEST(LogregCliTest, BadArgumentsAndFilesAreOneLineExitTwo) {
       {"gen-data --out " + missing + " --features 5 --nnz-per-row 6", "exceeds --features"},
       {"gen-data --out /nonexistent-dir/x.svm", "cannot write"},
   };
-  // Four children at a time, as in CliTest (an mpiexec whose ranks exit 2 idles ~2 s).
-  std::vector<Output> outputs(2 * std::size(cases));  // case k: 2k directly, 2k + 1 on 2 ranks
-  constexpr std::size_t kAtOnce = 4;
-  for (std::size_t first = 0; first < outputs.size(); first += kAtOnce) {
-    std::vector<std::thread> batch;
-    for (std::size_t i = first; i < std::min(first + kAtOnce, outputs.size()); ++i) {
-      batch.emplace_back([&outputs, &cases, i] {
-        outputs[i] = RunCli(cases[i / 2].args, i % 2 == 0 ? 0 : 2, 60);
-      });
-    }
-    for (std::thread& t : batch) t.join();
-  }
+  std::vector<std::string> commands;
+  for (const auto& c : cases) commands.push_back(c.args);
+  const std::vector<Output> outputs = RunEachDirectlyAndOnTwoRanks(commands);
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     SCOPED_TRACE(cases[i / 2].args + " at " + std::to_string(i % 2 == 0 ? 0 : 2) + " ranks");
     ExpectOneLineExitTwo(outputs[i], cases[i / 2].needle);
