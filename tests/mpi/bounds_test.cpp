@@ -403,6 +403,9 @@ TEST(BoundsTest, EveryVariableActive) {
   EXPECT_EQ(r.optimality, 0);
   EXPECT_EQ(MaxOverRanks(x.size() > 0 ? (x - u).cwiseAbs().maxCoeff() : 0.0), 0.0);
   EXPECT_GT(r.grad_norm, 1) << "the gradient itself is not zero";
+  // P(x0 - g0) puts every variable on u: the first step, 1 (no coordinate of the projected-
+  // gradient direction is left unclipped), lands on the solution.
+  EXPECT_EQ(r.evaluations, 2);
   // l = u everywhere: the projected start is the solution.
   Eigen::VectorXd y = Eigen::VectorXd::Zero(part.local_size());
   const LbfgsResult fixed = dlbfgs::Minimize(obj, part, y, BoxOptions(), u, u);
@@ -463,6 +466,16 @@ TEST(BoundsTest, BoxGeometryFormsTheProjectedTrialAndItsSums) {
   // P(x_t - g_t) - x_t = (0, 0, -1, 0, 0, -0.5).
   EXPECT_DOUBLE_EQ(block[kBoxProjGradSq], 1.25);
   EXPECT_EQ(block[kBoxActive], 5);
+  // g_t'(P(x_t - g_t) - x_t) = 1 * -1 + 0.5 * -0.5; g_t,i^2 where x_t,i - g_t,i is inside: i =
+  // 2, 5.
+  EXPECT_DOUBLE_EQ(block[kBoxDescentSlope], -1.25);
+  EXPECT_DOUBLE_EQ(block[kBoxUnclippedSq], 1.25);
+  // An empty history's direction: P(x - v) - x = (0, 1, 0, -0.5, 0, -4) at x.
+  Eigen::VectorXd sd(6);
+  ASSERT_TRUE(geometry->SteepestDescent(x, v, sd));
+  Eigen::VectorXd want_sd(6);
+  want_sd << 0, 1, 0, -0.5, 0, -4;
+  EXPECT_EQ(sd, want_sd) << sd.transpose();
   // The start point: alpha = 0 projects x into the box.
   Eigen::VectorXd outside(6);
   outside << -1, 5, 0.5, 1, 0, 7;
