@@ -280,9 +280,12 @@ double Driver::ComputeDirection() {
 // One line search along d, then the step: accepted, retried along -v, or the end of the run.
 Driver::Step Driver::SearchAndStep() {
   gtd_ = ComputeDirection();
-  // First step min(1, 1/||d||) while the history is empty (no scale known yet), then 1. An empty
-  // history's d is -v, or the geometry's steepest-descent direction, whose phi'(0) and ||d||^2
-  // are reduced scalars of x (with bounds: g'(P(x - g) - x) and the stopping measure squared).
+  // First step min(1, 1/||v||) while the history is empty (no scale known yet), then 1. With
+  // bounds an empty history's d is the projected gradient P(x - v) - x, whose phi'(0) =
+  // g'(P(x - g) - x) is a reduced scalar of x, and the first step min(1, 1/||d~||), d~ the
+  // coordinates of d that no bound clips (also reduced): where every coordinate stops at its
+  // bound, the unit step (L-BFGS-B's first Cauchy point, B0 = I) lands on that face whole; steps
+  // of the coordinates no bound stops stay as long as without bounds.
   const bool empty = direction_->history().count() == 0;
   double dd = state_.gg;
   if (empty && geometry_->SteepestDescent(v_.x, geometry_->Gradient(v_.g), v_.d)) {
