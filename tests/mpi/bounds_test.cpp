@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -367,6 +368,72 @@ TEST(BoundsTest, ResumeWithOtherBoundsIsRefusedOnEveryRank) {
   EXPECT_EQ(resumed.evaluations, whole.evaluations);
   EXPECT_EQ(resumed.f, whole.f);
   EXPECT_EQ(MaxOverRanks(x.size() > 0 ? (x - x_whole).cwiseAbs().maxCoeff() : 0.0), 0.0);
+}
+
+// f = sum k x_i^4 / 4 - a_i x_i (a = 10 at even i, 3 at odd i), steep enough that the first
+// trial fails the Armijo test; records the points it is evaluated at.
+class SteepQuartic final : public dlbfgs::Objective {
+ public:
+  explicit SteepQuartic(const Partition& part) : part_(part) {}
+  static constexpr double kK = 1e4;
+  double A(Eigen::Index global) const { return global % 2 == 0 ? 10 : 3; }
+  double EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>& x,
+                       Eigen::Ref<Eigen::VectorXd> g) override {
+    points.emplace_back(x);
+    double f = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      const double a = A(part_.offset() + i);
+      f += kK * std::pow(x[i], 4) / 4 - a * x[i];
+      g[i] = kK * std::pow(x[i], 3) - a;
+    }
+    return f;
+  }
+  std::vector<Eigen::VectorXd> points;
+
+ private:
+  const Partition& part_;
+};
+
+// The first search of a run with bounds goes along the projected gradient d = P(x0 - g0) - x0
+// with phi'(0) = g0'd (not -||g0||^2): x0 = 0 and x_i <= 1 at even i, so d = (1, 3, 1, 3, ...)
+// (the even coordinates clipped, the odd ones not), the first trial is alpha1 = 1/||d~||, d~ the
+// odd coordinates, it fails the Armijo test, and the second is the cubic's step through phi(0),
+// phi'(0) = g0'd = -19 n/2, phi(alpha1), phi'(alpha1), computed here independently.
+TEST(BoundsTest, FirstSearchBacktracksAlongTheProjectedGradientWithItsSlope) {
+  const Eigen::Index n = 8;
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, n, 2);
+  SteepQuartic obj(part);
+  Eigen::VectorXd l = Eigen::VectorXd::Constant(part.local_size(), -kInf);
+  Eigen::VectorXd u = Eigen::VectorXd::Constant(part.local_size(), kInf);
+  for (Eigen::Index i = 0; i < u.size(); ++i) {
+    if ((part.offset() + i) % 2 == 0) u[i] = 1;
+  }
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(part.local_size());
+  LbfgsOptions o;
+  o.max_iterations = 1;
+  dlbfgs::Minimize(obj, part, x, o, l, u);
+  ASSERT_GE(obj.points.size(), 3u);
+  const double half = static_cast<double>(n / 2);
+  const double k = SteepQuartic::kK;
+  const double alpha1 = 1 / (3 * std::sqrt(half));
+  // Per pair (even, odd): x = alpha (1, 3); phi and its slope along d = (1, 3).
+  auto phi = [&](double a) {
+    return half * (k * std::pow(a, 4) / 4 - 10 * a + k * std::pow(3 * a, 4) / 4 - 9 * a);
+  };
+  auto dphi = [&](double a) {
+    return half * ((k * std::pow(a, 3) - 10) + 3 * (k * std::pow(3 * a, 3) - 3));
+  };
+  const double phi0 = 0, dphi0 = -19 * half, phi1 = phi(alpha1), dphi1 = dphi(alpha1);
+  ASSERT_GT(phi1, phi0) << "the first trial fails the Armijo test";
+  const double d1 = dphi0 + dphi1 - 3 * (phi1 - phi0) / alpha1;
+  const double d2 = std::sqrt(d1 * d1 - dphi0 * dphi1);
+  const double alpha2 = std::clamp(alpha1 - alpha1 * (dphi1 + d2 - d1) / (dphi1 - dphi0 + 2 * d2),
+                                   0.1 * alpha1, 0.5 * alpha1);
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const double d = (part.offset() + i) % 2 == 0 ? 1 : 3;
+    EXPECT_DOUBLE_EQ(obj.points[1][i], alpha1 * d) << "first trial, x[" << i << "]";
+    EXPECT_NEAR(obj.points[2][i], alpha2 * d, 1e-12) << "second trial, x[" << i << "]";
+  }
 }
 
 TEST(BoundsTest, InfiniteBoundsOnlyAreBitwiseTheUnconstrainedRun) {
