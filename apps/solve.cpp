@@ -17,13 +17,18 @@
 namespace dlbfgs::cli {
 namespace {
 
-// A bound: a number, -inf or inf (not nan).
+// A bound: a number, -inf or inf (not nan, and not a number too large for a double, which
+// strtod would silently turn into an infinite bound: no bound at all).
 const CLI::Validator kBound = CLI::Validator(
     [](std::string& text) {
       char* end = nullptr;
+      errno = 0;
       const double v = std::strtod(text.c_str(), &end);
       if (end == text.c_str() || *end != '\0' || std::isnan(v)) {
         return "'" + text + "' is not a number, -inf or inf";
+      }
+      if (errno == ERANGE && std::isinf(v)) {
+        return "'" + text + "' is out of the range of a double (write inf or -inf for no bound)";
       }
       return std::string();
     },

@@ -92,11 +92,17 @@ def quadratic_factory(n, condition):
 
 
 # name, dlbfgs problem, lower, upper, f and gradient (from n), start (from n), extra CLI flags.
+# One-sided boxes that cut off the optimum (most variables active, or half of them), and two
+# two-sided boxes: one that cuts off the optimum of every x_{2i-1} of Rosenbrock and that the start
+# leaves (every variable starts on a bound), one that holds Powell's optimum (bounds active only on
+# the way: the infeasible start is projected).
 CONDITION = 1e3
 PROBLEMS = [
     ("rosenbrock", "rosenbrock", "-inf", "0.5", lambda n: rosenbrock, rosenbrock_start, []),
     ("rosenbrock-low", "rosenbrock", "1.5", "inf", lambda n: rosenbrock, rosenbrock_start, []),
+    ("rosenbrock-box", "rosenbrock", "0", "0.8", lambda n: rosenbrock, rosenbrock_start, []),
     ("powell", "powell", "0.1", "inf", lambda n: powell, powell_start, []),
+    ("powell-box", "powell", "-1", "0.5", lambda n: powell, powell_start, []),
     ("broyden-tridiagonal", "broyden-tridiagonal", "-0.5", "inf",
      lambda n: broyden_tridiagonal, lambda n: -np.ones(n), []),
     ("quadratic", "quadratic", "-inf", "0.5", lambda n: quadratic_factory(n, CONDITION),

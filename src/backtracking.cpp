@@ -1,6 +1,7 @@
 // Backtracking line search on the Armijo (sufficient decrease) condition with safeguarded
 // quadratic interpolation (Nocedal & Wright, Section 3.5, "Interpolation"; Dennis & Schnabel,
-// Alg. A6.3.1), optionally also enforcing the weak Wolfe curvature condition by expanding the step
+// Alg. A6.3.1), or cubic interpolation that also uses phi'(alpha) (Nocedal & Wright, eq. 3.59),
+// optionally also enforcing the weak Wolfe curvature condition by expanding the step
 // and bisecting the bracket [lo, hi] (Nocedal & Wright, Alg. 3.5 in its simplest form).
 
 #include <algorithm>
@@ -23,8 +24,9 @@ constexpr double kPhiNoise = 1e-10;
 
 class Backtracking final : public LineSearch {
  public:
-  explicit Backtracking(const LbfgsOptions& o)
-      : c1_(o.c1),
+  Backtracking(const LbfgsOptions& o, Interpolation interpolation)
+      : cubic_(interpolation == Interpolation::kCubic),
+        c1_(o.c1),
         c2_(o.c2),
         wolfe_(o.backtracking_wolfe),
         min_step_(o.min_step),
@@ -54,6 +56,7 @@ class Backtracking final : public LineSearch {
         if (finite) {
           const double denom = 2 * (s.phi - phi0.phi - phi0.dphi * alpha);
           if (denom > 0) next = -phi0.dphi * alpha * alpha / denom;
+          if (cubic_) next = CubicStep(phi0, s, next);
         }
         alpha = std::clamp(next, kShrinkMin * alpha, kShrinkMax * alpha);
         if (alpha <= lo) alpha = 0.5 * (lo + hi);
@@ -91,6 +94,24 @@ class Backtracking final : public LineSearch {
            s.dphi <= (2 * c1_ - 1) * phi0.dphi;
   }
 
+  // The minimiser of the cubic through phi(0), phi'(0), phi(alpha), phi'(alpha) (Nocedal &
+  // Wright, eq. 3.59), or `fallback` (the quadratic's) where that cubic has no minimiser. On a
+  // projected path phi'(alpha) is the slope along the coordinates that still move: where phi
+  // curves up steeply past the first trial (a quartic, a bound's kink), the quadratic through
+  // phi(0), phi'(0), phi(alpha) alone overestimates the curvature near 0 and shrinks too far.
+  static double CubicStep(const PhiSample& phi0, const PhiSample& s, double fallback) {
+    const double a = s.alpha;
+    const double d1 = phi0.dphi + s.dphi - 3 * (s.phi - phi0.phi) / a;
+    const double disc = d1 * d1 - phi0.dphi * s.dphi;
+    if (!(disc >= 0)) return fallback;
+    const double d2 = std::sqrt(disc);
+    const double den = s.dphi - phi0.dphi + 2 * d2;
+    if (!(den != 0)) return fallback;
+    const double next = a - a * (s.dphi + d2 - d1) / den;
+    return std::isfinite(next) ? next : fallback;
+  }
+
+  bool cubic_;
   double c1_;
   double c2_;
   bool wolfe_;
@@ -101,8 +122,9 @@ class Backtracking final : public LineSearch {
 
 }  // namespace
 
-std::unique_ptr<LineSearch> MakeBacktracking(const LbfgsOptions& options) {
-  return std::make_unique<Backtracking>(options);
+std::unique_ptr<LineSearch> MakeBacktracking(const LbfgsOptions& options,
+                                             Interpolation interpolation) {
+  return std::make_unique<Backtracking>(options, interpolation);
 }
 
 }  // namespace dlbfgs::internal

@@ -24,8 +24,12 @@ namespace dlbfgs::internal {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'L', 'B', 'F', 'G', 'S', 'C', '1'};
-// 2: label; 3: checksum; 4: L1 scalars; 5: history precision
-constexpr const char* kFormat = "dlbfgs-checkpoint-5";
+// 2: label; 3: checksum; 4: L1 scalars; 5: history precision; 6: the bounds' tag and the two
+// scalars of the projected-gradient restart (descent_slope, unclipped_sq)
+constexpr const char* kFormat = "dlbfgs-checkpoint-6";
+// Read too, for runs without bounds: what it lacks is what only a run with bounds reads.
+constexpr const char* kFormat5 = "dlbfgs-checkpoint-5";
+constexpr const char* kUnrecorded = "unrecorded";
 
 // Fixed-size header of a rank file; the vectors follow: x, g (doubles), S, Y (column-major, of
 // history_bytes per element: 8 or 4), then the 64-bit FNV-1a checksum of header and data.
@@ -78,7 +82,51 @@ void RemoveOtherCheckpoints(const std::string& dir, const std::string& keep) {
   }
 }
 
+// A format-5 manifest: the keys format 6 added, with the values that a run without bounds never
+// reads (the restart scalars) and the bounds marked as not recorded.
+void UpgradeFormat5(Manifest& m) {
+  m["descent_slope"] = {Hex(0.0)};
+  m["unclipped_sq"] = {Hex(0.0)};
+  m["bounds"] = {kUnrecorded};
+}
+
+// Why a checkpoint whose bounds tag is `saved` cannot resume this run (tag `mine`), or "".
+std::string BoundsMismatch(const std::string& saved, const std::string& mine,
+                           const std::string& ckdir) {
+  if (saved == mine || (saved == kUnrecorded && mine == kNoBounds)) return "";
+  if (saved == kUnrecorded) {
+    return "checkpoint " + ckdir + " (format 5) does not record its bounds: a run with bounds " +
+           "cannot resume from it";
+  }
+  if (saved == kNoBounds) return "checkpoint " + ckdir + " was written without bounds";
+  if (mine == kNoBounds) return "checkpoint " + ckdir + " was written with bounds";
+  return "checkpoint " + ckdir + " was written with other bounds (checksum " + saved +
+         ", this run's " + mine + ")";
+}
+
 }  // namespace
+
+std::string BoundsTag(const double* lower, const double* upper, const Partition& part,
+                      Reducer& reducer) {
+  std::uint64_t local = 0;
+  for (Eigen::Index i = 0; i < part.local_size(); ++i) {
+    Fingerprint h;
+    h.Add(static_cast<std::int64_t>(part.offset() + i));
+    h.Add(lower[i]);
+    h.Add(upper[i]);
+    local += h.value();  // unsigned: wraps mod 2^64
+  }
+  // The sum over ranks, exactly, through the reducer's sum of doubles: four 16-bit limbs, each
+  // summed exactly while ranks * 65535 < 2^53.
+  double limbs[4];
+  for (int k = 0; k < 4; ++k) limbs[k] = static_cast<double>((local >> (16 * k)) & 0xffffU);
+  reducer.Sum(limbs, 4);
+  std::uint64_t total = 0;
+  for (int k = 0; k < 4; ++k) total += static_cast<std::uint64_t>(limbs[k]) << (16 * k);
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(total));
+  return text;
+}
 
 std::string WriteCheckpoint(const std::string& dir, const Partition& part,
                             const LbfgsOptions& options, const CheckpointState& state,
@@ -129,6 +177,7 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
     m << "history_precision " << ToString(h.precision()) << "\n";
     m << "algorithm " << AlgorithmFingerprint(options) << "\n";
     m << "label " << EncodeLabel(options.checkpoint_label) << "\n";
+    m << "bounds " << state.bounds << "\n";
     ForEachScalar(sc, ScalarWriter{m});
     m << "head " << h.head() << "\n";
     m << "count " << h.count() << "\n";
@@ -187,10 +236,14 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
         Fingerprint::Of(text.data(), text.size()) ^ Fingerprint::Of(latest.data(), latest.size());
   }
   if (error.empty()) {
+    if (manifest.count("format") > 0 && manifest["format"] == std::vector<std::string>{kFormat5}) {
+      UpgradeFormat5(manifest);
+    }
     ManifestReader r(manifest, ckdir + "/manifest");
-    if (r.Text("format") != kFormat && r.error().empty()) {
+    if (r.Text("format") != kFormat && r.Text("format") != kFormat5 && r.error().empty()) {
       error = "manifest " + ckdir + "/manifest has an unknown format";
     }
+    const std::string bounds = r.Text("bounds");
     const long long n = r.Integer("n");
     old_ranks = static_cast<int>(r.Integer("ranks"));
     const long long m = r.Integer("history_size");
@@ -220,6 +273,8 @@ std::string ReadCheckpoint(const std::string& dir, const Partition& part,
       } else if (label != options.checkpoint_label) {
         error = "checkpoint " + ckdir + " is for '" + label + "', not '" +
                 options.checkpoint_label + "'";
+      } else {
+        error = BoundsMismatch(bounds, state.bounds, ckdir);
       }
     }
     if (error.empty() && r.error().empty()) {

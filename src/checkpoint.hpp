@@ -19,13 +19,24 @@ namespace dlbfgs::internal {
 /// `dir` itself (the one a run resumes from). Local (file system only).
 long long ProbeCheckpoint(const std::string& dir, const std::string& unless_same_as);
 
-/// The solver state a checkpoint holds (references into the solver).
+/// The manifest's tag of a run without bounds (BoundsTag).
+inline constexpr const char* kNoBounds = "none";
+
+/// The manifest's tag of this run's bounds: 16 hexadecimal digits of a checksum that is the same
+/// for every partition of x (the sum, mod 2^64, over global indices i of FNV-1a of (i, l_i, u_i)).
+/// `lower`, `upper`: this rank's blocks. Collective: one allreduce.
+std::string BoundsTag(const double* lower, const double* upper, const Partition& part,
+                      Reducer& reducer);
+
+/// The solver state a checkpoint holds (references into the solver), and the tag of the run's
+/// bounds (kNoBounds, or BoundsTag) that a resume must match.
 struct CheckpointState {
   SolverState& scalars;
   std::vector<double>& past_f;
   History& history;
   Eigen::VectorXd& x;
   Eigen::VectorXd& g;
+  const std::string& bounds;
 };
 
 /// Writes a checkpoint of `state` into dir/ckpt-<iteration>/ (one file per rank, then the
@@ -40,9 +51,11 @@ std::string WriteCheckpoint(const std::string& dir, const Partition& part,
 
 /// Loads the checkpoint named by dir/LATEST into `state`, re-partitioning the saved vectors when
 /// the number of ranks differs, then removes ckpt-* directories other than the one LATEST
-/// names (partial ones left by a crash; they are never read). Collective: two allreduce calls
-/// (errors, then a check that every rank read the same manifest). Returns "" or a message,
-/// identical on every rank; on failure `state` is unspecified.
+/// names (partial ones left by a crash; they are never read). A checkpoint written with other
+/// bounds (or with bounds, or without, when this run has none, or some) is refused; one of format
+/// 5, which did not record its bounds, loads only into a run without bounds. Collective: two
+/// allreduce calls (errors, then a check that every rank read the same manifest). Returns "" or a
+/// message, identical on every rank; on failure `state` is unspecified.
 std::string ReadCheckpoint(const std::string& dir, const Partition& part,
                            const LbfgsOptions& options, const CheckpointState& state,
                            Reducer& reducer);

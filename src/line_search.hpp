@@ -55,8 +55,13 @@ class LineSearch {
 
 /// More & Thuente (1994): strong Wolfe conditions with c1, c2 of `options`.
 std::unique_ptr<LineSearch> MakeMoreThuente(const LbfgsOptions& options);
+/// How backtracking chooses the next step after a failed Armijo test: the quadratic through
+/// phi(0), phi'(0), phi(alpha), or the cubic that also fits phi'(alpha).
+enum class Interpolation { kQuadratic, kCubic };
+
 /// Armijo backtracking with interpolation, optionally weak Wolfe (options.backtracking_wolfe).
-std::unique_ptr<LineSearch> MakeBacktracking(const LbfgsOptions& options);
+std::unique_ptr<LineSearch> MakeBacktracking(
+    const LbfgsOptions& options, Interpolation interpolation = Interpolation::kQuadratic);
 /// The line search selected by options.line_search.
 std::unique_ptr<LineSearch> MakeLineSearch(const LbfgsOptions& options);
 

@@ -77,6 +77,7 @@ class Driver {
          const double* l1_weights, const BoundsInput& bounds, Reducer& reducer)
       : objective_(objective),
         part_(part),
+        bounds_(bounds),
         options_(options),
         reducer_(reducer),
         v_(part.local_size()),
@@ -95,7 +96,11 @@ class Driver {
       geometry_ = MakePlainGeometry();
     }
     line_search_options_ = LineSearchOptions(options_, kind_);
-    line_search_ = MakeLineSearch(line_search_options_);
+    // With bounds, backtracking interpolates with the cubic that fits phi'(alpha) too: the slope
+    // along the path rides in every trial's payload (kBoxPathSlope) at no extra cost.
+    line_search_ = kind_ == Geometry::kBox
+                       ? MakeBacktracking(line_search_options_, Interpolation::kCubic)
+                       : MakeLineSearch(line_search_options_);
     evaluator_.emplace(objective_, options_, reducer_, *geometry_, *direction_, v_, state_, end_);
   }
 
@@ -120,11 +125,16 @@ class Driver {
   IterationSummary Summary() const;
   bool Resume(const std::string& dir);
   bool Checkpoint();
-  CheckpointState Saved() { return {state_, past_f_, direction_->history(), v_.x, v_.g}; }
+  CheckpointState Saved() {
+    return {state_, past_f_, direction_->history(), v_.x, v_.g, BoundsTagOfRun()};
+  }
+  const std::string& BoundsTagOfRun();
   LbfgsResult Finish(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds, double comm_before);
 
   Objective& objective_;
   const Partition& part_;
+  BoundsInput bounds_;
+  std::string bounds_tag_;  // BoundsTagOfRun(), computed on first use
   const LbfgsOptions& options_;
   Reducer& reducer_;
   SolverState state_;
@@ -152,6 +162,8 @@ void Record(const TrialEvaluator& e, Geometry kind, SolverState& s) {
     s.smooth_gg = b[kBoxGradSq];
     s.optimality_sq = b[kBoxProjGradSq];
     s.active = b[kBoxActive];
+    s.descent_slope = b[kBoxDescentSlope];
+    s.unclipped_sq = b[kBoxUnclippedSq];
     return;
   }
   s.optimality_sq = s.gg;
@@ -268,9 +280,19 @@ double Driver::ComputeDirection() {
 // One line search along d, then the step: accepted, retried along -v, or the end of the run.
 Driver::Step Driver::SearchAndStep() {
   gtd_ = ComputeDirection();
-  // First step min(1, 1/||v||) while the history is empty (no scale known yet), then 1.
+  // First step min(1, 1/||v||) while the history is empty (no scale known yet), then 1. With
+  // bounds an empty history's d is the projected gradient P(x - v) - x, whose phi'(0) =
+  // g'(P(x - g) - x) is a reduced scalar of x, and the first step min(1, 1/||d~||), d~ the
+  // coordinates of d that no bound clips (also reduced): where every coordinate stops at its
+  // bound, the unit step (L-BFGS-B's first Cauchy point, B0 = I) lands on that face whole; steps
+  // of the coordinates no bound stops stay as long as without bounds.
   const bool empty = direction_->history().count() == 0;
-  const double alpha0 = empty ? std::min(1.0, 1.0 / std::sqrt(state_.gg)) : 1.0;
+  double dd = state_.gg;
+  if (empty && geometry_->SteepestDescent(v_.x, geometry_->Gradient(v_.g), v_.d)) {
+    gtd_ = state_.descent_slope;
+    dd = state_.unclipped_sq;
+  }
+  const double alpha0 = empty && dd > 1 ? 1.0 / std::sqrt(dd) : 1.0;
   evaluator_->BeginSearch();
   const LineSearchOutcome ls =
       line_search_->Search({0, state_.f, gtd_, false}, alpha0, *evaluator_);
@@ -351,6 +373,17 @@ IterationSummary Driver::Summary() const {
   s.g_local = v_.g.data();
   s.local_size = v_.x.size();
   return s;
+}
+
+// The tag of this run's bounds in a checkpoint's manifest: bounds that are infinite on every
+// rank are no bounds (the plain geometry). Collective on its first call (one allreduce, and only
+// in runs that write or read checkpoints with bounds).
+const std::string& Driver::BoundsTagOfRun() {
+  if (bounds_tag_.empty()) {
+    bounds_tag_ = kind_ == Geometry::kBox ? BoundsTag(bounds_.lower, bounds_.upper, part_, reducer_)
+                                          : kNoBounds;
+  }
+  return bounds_tag_;
 }
 
 bool Driver::Resume(const std::string& dir) {

@@ -58,12 +58,14 @@ enum OrthantSlot : int {
 
 /// The box (bound constraints) geometry's partial sums.
 enum BoxSlot : int {
-  kBoxModel,       ///< v'(x_t - x): the Armijo model term along the projected path
-  kBoxMovedSq,     ///< (x_t - x)'(x_t - x): zero when no coordinate moved
-  kBoxPathSlope,   ///< g_t'd over the coordinates that move at x_t: phi'(alpha) along the path
-  kBoxGradSq,      ///< g_t'g_t, the objective's gradient's squared norm
-  kBoxProjGradSq,  ///< ||P(x_t - g_t) - x_t||^2: the stopping measure, squared
-  kBoxActive,      ///< number of x_t,i on a bound (x_t,i = l_i or u_i)
+  kBoxModel,         ///< v'(x_t - x): the Armijo model term along the projected path
+  kBoxMovedSq,       ///< (x_t - x)'(x_t - x): zero when no coordinate moved
+  kBoxPathSlope,     ///< g_t'd over the coordinates that move at x_t: phi'(alpha) along the path
+  kBoxGradSq,        ///< g_t'g_t, the objective's gradient's squared norm
+  kBoxProjGradSq,    ///< ||P(x_t - g_t) - x_t||^2: the stopping measure, squared
+  kBoxActive,        ///< number of x_t,i on a bound (x_t,i = l_i or u_i)
+  kBoxDescentSlope,  ///< g_t'(P(x_t - g_t) - x_t): phi'(0) along the projected-gradient direction
+  kBoxUnclippedSq,   ///< g_t,i^2 summed where x_t,i - g_t,i lies inside [l_i, u_i]
   kBoxSize,
 };
 

@@ -29,6 +29,10 @@ struct SolverState {
   // number of x_i on a bound.
   double optimality_sq = std::numeric_limits<double>::quiet_NaN();
   double active = -1;
+  // With bounds, g'(P(x - g) - x): phi'(0) along the projected-gradient direction that an empty
+  // history takes (TrialGeometry::SteepestDescent).
+  double descent_slope = 0;
+  double unclipped_sq = 0;
 };
 
 /// Calls f(key, field) for every field of `s`, in a fixed order: the checkpoint's manifest keys.
@@ -50,6 +54,8 @@ void ForEachScalar(State& s, F&& f) {
   f("nonzeros", s.nonzeros);
   f("optimality_sq", s.optimality_sq);
   f("active", s.active);
+  f("descent_slope", s.descent_slope);
+  f("unclipped_sq", s.unclipped_sq);
 }
 
 }  // namespace dlbfgs::internal

@@ -184,7 +184,7 @@ class BoxGeometry final : public TrialGeometry {
   const Eigen::VectorXd& TrialGradient(const Eigen::VectorXd& xt, const Eigen::VectorXd& gt,
                                        const Eigen::VectorXd& d, double* block) override {
     Free(xt, gt, vt_, held_t_);
-    double slope = 0, gg = 0, proj = 0, active = 0;
+    double slope = 0, gg = 0, proj = 0, active = 0, descent = 0, unclipped = 0;
     for (Eigen::Index i = 0; i < xt.size(); ++i) {
       const double l = lower_[i], u = upper_[i], t = xt[i];
       // Along the path x(alpha) a coordinate clipped at its bound does not move: the derivative
@@ -193,15 +193,19 @@ class BoxGeometry final : public TrialGeometry {
       if (!clipped) slope += gt[i] * d[i];
       gg += gt[i] * gt[i];
       double p = t - gt[i];
+      if (p >= l && p <= u) unclipped += gt[i] * gt[i];
       if (p < l) p = l;
       if (p > u) p = u;
       proj += (p - t) * (p - t);
+      descent += gt[i] * (p - t);
       active += t == l || t == u ? 1 : 0;
     }
     block[kBoxPathSlope] = slope;
     block[kBoxGradSq] = gg;
     block[kBoxProjGradSq] = proj;
     block[kBoxActive] = active;
+    block[kBoxDescentSlope] = descent;
+    block[kBoxUnclippedSq] = unclipped;
     return vt_;
   }
   const Eigen::VectorXd& Gradient(const Eigen::VectorXd& g) const override {
@@ -222,6 +226,23 @@ class BoxGeometry final : public TrialGeometry {
     for (Eigen::Index i = 0; i < d.size(); ++i) {
       if (held_[static_cast<std::size_t>(i)] != 0) d[i] = 0;
     }
+  }
+
+  // The projected-gradient direction d = P(x - v) - x (Bertsekas, "Nonlinear Programming",
+  // 2nd ed., Section 2.3, the feasible-direction form of gradient projection with unit scale, as
+  // L-BFGS-B's first Cauchy point with B0 = I): where a bound is within reach of the unit
+  // steepest-descent step, d goes to the bound instead of past it, so that the first pair
+  // measures the curvature along the path the variables actually take. A held variable has
+  // v_i = 0 and stays (d_i = 0). phi'(0) = g'd <= 0 (zero only at a stationary point).
+  bool SteepestDescent(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                       Eigen::VectorXd& d) override {
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      double p = x[i] - v[i];
+      if (p < lower_[i]) p = lower_[i];
+      if (p > upper_[i]) p = upper_[i];
+      d[i] = p - x[i];
+    }
+    return true;
   }
 
   double Model(const double* block) const override { return block[kBoxModel]; }

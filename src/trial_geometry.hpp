@@ -48,6 +48,17 @@ class TrialGeometry {
     (void)v;
     (void)d;
   }
+  /// With an empty history (the first iteration, or after a reset) the direction formed
+  /// d = -H0 v; a geometry may replace it by its own steepest-descent direction and return true
+  /// (the driver then takes phi'(0) and ||d|| from the reduced scalars of x, see DescentSlope).
+  /// Local.
+  virtual bool SteepestDescent(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                               Eigen::VectorXd& d) {
+    (void)x;
+    (void)v;
+    (void)d;
+    return false;
+  }
   /// phi of a trial from the reduced sum of the objective's shares and the reduced block.
   virtual double Phi(double f, const double* block) const {
     (void)block;

@@ -187,6 +187,42 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
   }
 }
 
+// Bad --lower / --upper: exit 2 and one line naming the flag, directly and on 2 ranks.
+TEST(CliTest, BadBoundsAreOneLineNamingTheFlagAndExitTwo) {
+  struct Case {
+    const char* args;
+    const char* names;
+  };
+  const Case cases[] = {
+      {"--lower 1 --upper 0", "--lower 1 is above --upper 0"},
+      {"--lower 0.5 --upper 0.25", "--lower 0.5 is above --upper 0.25"},
+      {"--lower nan", "--lower: 'nan' is not a number"},
+      {"--upper nan", "--upper: 'nan' is not a number"},
+      {"--lower abc", "--lower: 'abc' is not a number"},
+      {"--upper 1x", "--upper: '1x' is not a number"},
+      {"--upper 1e999", "--upper: '1e999' is out of the range"},
+      {"--lower inf", "--lower inf or --upper -inf"},
+      {"--upper -inf", "--lower inf or --upper -inf"},
+      {"--lower 0 --lower 1", "--lower: given 2 times"},
+      {"--upper 1 --l1 0.1", "--l1 does not combine with --lower/--upper"},
+  };
+  std::vector<std::string> commands;
+  for (const auto& c : cases) {
+    commands.push_back(std::string("solve --problem rosenbrock --n 10 --quiet ") + c.args);
+  }
+  const std::vector<Output> outputs = RunEachDirectlyAndOnTwoRanks(commands);
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const Case& c = cases[i / 2];
+    const Output& o = outputs[i];
+    const int ranks = i % 2 == 0 ? 0 : 2;
+    EXPECT_EQ(o.status, 2) << c.args << " (" << ranks << " ranks)";
+    const auto lines = Lines(o.err);
+    ASSERT_EQ(lines.size(), 1u) << c.args << " (" << ranks << " ranks):\n" << o.err;
+    EXPECT_NE(lines[0].find(c.names), std::string::npos) << c.args << ": " << lines[0];
+    EXPECT_EQ(o.out.find('{'), std::string::npos) << "no result for " << c.args;
+  }
+}
+
 TEST(CliTest, SizesInScientificNotationAreAccepted) {
   const Output o = RunCli("solve --problem rosenbrock --n 1e3 --json --quiet", 2);
   ASSERT_EQ(o.status, 0) << o.err;

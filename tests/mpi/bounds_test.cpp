@@ -3,18 +3,22 @@
 // the right sign on the active bounds), on separable quadratics with a known clipped solution and
 // on built-in problems whose optimum the box cuts off, at every rank count; the degenerate cases
 // (l = u, an infeasible start, infinite bounds only, every variable active); a resumed run; one
-// allreduce per evaluation; bad bounds.
+// allreduce per evaluation; bad bounds; a resume with other bounds refused.
 
 #include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "dlbfgs/dlbfgs.hpp"
+#include "io/manifest.hpp"
 #include "mpi_test_helpers.hpp"
 #include "payload.hpp"
 #include "separable_quadratic.hpp"
@@ -212,36 +216,224 @@ TEST(BoundsTest, HeldVariablesStayOutOfThePairs) {
 }
 
 // A run with bounds stopped at a checkpoint and resumed (with the same bounds) is bitwise the
-// uninterrupted run: the held masks and the free gradient are rebuilt from x and g.
+// uninterrupted run: the held masks and the free gradient are rebuilt from x and g, and the
+// scalars of the projected-gradient restart direction come from the manifest (a checkpoint at
+// iteration 0, whose history is empty, resumes along that direction). A two-sided box that cuts
+// off the optimum of x_{2i-1} (0.8 < 1) and that the start leaves (x_{2i-1} = -1.2 < 0).
 TEST(BoundsTest, ResumedRunIsBitwiseTheUninterruptedRun) {
-  dlbfgs::test_support::TempDir dir;
   const Partition part = Partition::Uniform(MPI_COMM_WORLD, 200, 2);
   auto problem = dlbfgs::MakeProblem("rosenbrock", part);
   Eigen::VectorXd x0(part.local_size());
   problem->StartingPoint(x0);
-  const Eigen::VectorXd l = Eigen::VectorXd::Constant(x0.size(), -2);
-  const Eigen::VectorXd u = Eigen::VectorXd::Constant(x0.size(), 0.5);
+  const Eigen::VectorXd l = Eigen::VectorXd::Constant(x0.size(), 0);
+  const Eigen::VectorXd u = Eigen::VectorXd::Constant(x0.size(), 0.8);
   LbfgsOptions o;
   Eigen::VectorXd x_whole = x0;
   const LbfgsResult whole = dlbfgs::Minimize(*problem, part, x_whole, o, l, u);
   ASSERT_TRUE(whole.Converged()) << whole.message;
   ASSERT_GT(whole.iterations, 12);
-  LbfgsOptions first = o;
-  first.checkpoint_dir = dir.path();
-  first.max_iterations = 9;
+  for (const int stop : {0, 9}) {
+    SCOPED_TRACE("checkpoint at iteration " + std::to_string(stop));
+    dlbfgs::test_support::TempDir dir;
+    LbfgsOptions first = o;
+    first.checkpoint_dir = dir.path();
+    first.max_iterations = stop;
+    Eigen::VectorXd x = x0;
+    const LbfgsResult part1 = dlbfgs::Minimize(*problem, part, x, first, l, u);
+    EXPECT_EQ(part1.reason, TerminationReason::kMaxIterations);
+    LbfgsOptions second = o;
+    second.resume_dir = dir.path();
+    const LbfgsResult part2 = dlbfgs::Minimize(*problem, part, x, second, l, u);
+    EXPECT_TRUE(part2.resumed);
+    EXPECT_EQ(part2.iterations, whole.iterations);
+    EXPECT_EQ(part2.evaluations, whole.evaluations);
+    EXPECT_EQ(part2.f, whole.f);
+    EXPECT_EQ(part2.optimality, whole.optimality);
+    EXPECT_EQ(part2.active_bounds, whole.active_bounds);
+    EXPECT_EQ(MaxOverRanks(x.size() > 0 ? (x - x_whole).cwiseAbs().maxCoeff() : 0.0), 0.0);
+  }
+}
+
+// The text of a file (every rank may read it after a barrier).
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Rewrites the manifest of the checkpoint in dir as format 5 wrote it (before bounds were
+// recorded): without the lines of the keys format 6 added, with a fresh checksum. Rank 0 writes;
+// collective (a barrier).
+void DowngradeToFormat5(const std::string& dir) {
+  if (dlbfgs::test_support::WorldRank() == 0) {
+    std::string latest = ReadFile(dir + "/LATEST");
+    latest.erase(latest.find('\n'));
+    const std::string path = dir + "/" + latest + "/manifest";
+    std::istringstream in(ReadFile(path));
+    std::string body, line;
+    while (std::getline(in, line)) {
+      const std::string key = line.substr(0, line.find(' '));
+      if (key == "checksum" || key == "end" || key == "bounds" || key == "descent_slope" ||
+          key == "unclipped_sq") {
+        continue;
+      }
+      body += (key == "format" ? std::string("format dlbfgs-checkpoint-5") : line) + "\n";
+    }
+    std::ofstream(path, std::ios::trunc | std::ios::binary)
+        << body << dlbfgs::internal::ChecksumLine(body) << "end\n";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A checkpoint records a checksum of its bounds: a resume with other bounds (one element on the
+// last rank is enough), with bounds from a run without, or without bounds from a run with, is
+// refused with the same message on every rank. The same bounds resume on another partition (the
+// checksum does not depend on it); bounds of +-inf only are no bounds. A checkpoint of format 5
+// (which did not record its bounds) loads into a run without bounds, bitwise, and is refused by
+// a run with bounds.
+TEST(BoundsTest, ResumeWithOtherBoundsIsRefusedOnEveryRank) {
+  const Eigen::Index n = 200;
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, n, 2);
+  const bool last = part.rank() == part.size() - 1;
+  auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+  Eigen::VectorXd x0(part.local_size());
+  problem->StartingPoint(x0);
+  const Eigen::VectorXd l = Eigen::VectorXd::Constant(x0.size(), 0);
+  const Eigen::VectorXd u = Eigen::VectorXd::Constant(x0.size(), 0.8);
+  const Eigen::VectorXd none_l = Eigen::VectorXd::Constant(x0.size(), -kInf);
+  const Eigen::VectorXd none_u = Eigen::VectorXd::Constant(x0.size(), kInf);
+  LbfgsOptions first;
+  first.max_iterations = 5;
+  // Resumes from dir with bounds (l, u), or none when `bounded` is false; "" when it resumed,
+  // else the error.
+  auto resume = [&](const std::string& dir, const Partition& p, const Eigen::VectorXd* lo,
+                    const Eigen::VectorXd* up) -> std::string {
+    auto obj = dlbfgs::MakeProblem("rosenbrock", p);
+    Eigen::VectorXd x(p.local_size());
+    obj->StartingPoint(x);
+    LbfgsOptions o;
+    o.resume_dir = dir;
+    try {
+      const LbfgsResult r = lo == nullptr ? dlbfgs::Minimize(*obj, p, x, o)
+                                          : dlbfgs::Minimize(*obj, p, x, o, *lo, *up);
+      EXPECT_TRUE(r.resumed);
+      return "";
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+  };
+  auto expect_refused = [&](const std::string& error, const std::string& text) {
+    EXPECT_NE(error.find(text), std::string::npos) << "'" << error << "'";
+    EXPECT_EQ(error.find('\n'), std::string::npos) << "one line";
+    dlbfgs::test_support::ExpectSameOnAllRanks(static_cast<double>(error.size()), "the error");
+  };
+
+  dlbfgs::test_support::TempDir boxed;
+  first.checkpoint_dir = boxed.path();
+  {
+    Eigen::VectorXd x = x0;
+    dlbfgs::Minimize(*problem, part, x, first, l, u);
+  }
+  Eigen::VectorXd other_u = u;
+  if (last) other_u[other_u.size() - 1] = 0.7;
+  expect_refused(resume(boxed.path(), part, &l, &other_u), "was written with other bounds");
+  expect_refused(resume(boxed.path(), part, nullptr, nullptr), "was written with bounds");
+  expect_refused(resume(boxed.path(), part, &none_l, &none_u), "was written with bounds");
+  // Another partition of the same bounds: blocks of 4 move the rank boundaries.
+  const Partition other = Partition::Uniform(MPI_COMM_WORLD, n, 4);
+  const Eigen::VectorXd l4 = Eigen::VectorXd::Constant(other.local_size(), 0);
+  const Eigen::VectorXd u4 = Eigen::VectorXd::Constant(other.local_size(), 0.8);
+  EXPECT_EQ(resume(boxed.path(), other, &l4, &u4), "");
+  EXPECT_EQ(resume(boxed.path(), part, &l, &u), "");
+
+  dlbfgs::test_support::TempDir plain;
+  first.checkpoint_dir = plain.path();
+  Eigen::VectorXd x_plain = x0;
+  dlbfgs::Minimize(*problem, part, x_plain, first);
+  expect_refused(resume(plain.path(), part, &l, &u), "was written without bounds");
+  EXPECT_EQ(resume(plain.path(), part, &none_l, &none_u), "");
+
+  // Format 5: an unbounded run resumes bitwise; a bounded one is refused.
+  LbfgsOptions o;
+  Eigen::VectorXd x_whole = x0;
+  const LbfgsResult whole = dlbfgs::Minimize(*problem, part, x_whole, o);
+  DowngradeToFormat5(plain.path());
+  expect_refused(resume(plain.path(), part, &l, &u), "does not record its bounds");
+  o.resume_dir = plain.path();
   Eigen::VectorXd x = x0;
-  const LbfgsResult part1 = dlbfgs::Minimize(*problem, part, x, first, l, u);
-  EXPECT_EQ(part1.reason, TerminationReason::kMaxIterations);
-  LbfgsOptions second = o;
-  second.resume_dir = dir.path();
-  const LbfgsResult part2 = dlbfgs::Minimize(*problem, part, x, second, l, u);
-  EXPECT_TRUE(part2.resumed);
-  EXPECT_EQ(part2.iterations, whole.iterations);
-  EXPECT_EQ(part2.evaluations, whole.evaluations);
-  EXPECT_EQ(part2.f, whole.f);
-  EXPECT_EQ(part2.optimality, whole.optimality);
-  EXPECT_EQ(part2.active_bounds, whole.active_bounds);
+  const LbfgsResult resumed = dlbfgs::Minimize(*problem, part, x, o);
+  EXPECT_TRUE(resumed.resumed);
+  EXPECT_EQ(resumed.iterations, whole.iterations);
+  EXPECT_EQ(resumed.evaluations, whole.evaluations);
+  EXPECT_EQ(resumed.f, whole.f);
   EXPECT_EQ(MaxOverRanks(x.size() > 0 ? (x - x_whole).cwiseAbs().maxCoeff() : 0.0), 0.0);
+}
+
+// f = sum k x_i^4 / 4 - a_i x_i (a = 10 at even i, 3 at odd i), steep enough that the first
+// trial fails the Armijo test; records the points it is evaluated at.
+class SteepQuartic final : public dlbfgs::Objective {
+ public:
+  explicit SteepQuartic(const Partition& part) : part_(part) {}
+  static constexpr double kK = 1e4;
+  double A(Eigen::Index global) const { return global % 2 == 0 ? 10 : 3; }
+  double EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>& x,
+                       Eigen::Ref<Eigen::VectorXd> g) override {
+    points.emplace_back(x);
+    double f = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      const double a = A(part_.offset() + i);
+      f += kK * std::pow(x[i], 4) / 4 - a * x[i];
+      g[i] = kK * std::pow(x[i], 3) - a;
+    }
+    return f;
+  }
+  std::vector<Eigen::VectorXd> points;
+
+ private:
+  const Partition& part_;
+};
+
+// The first search of a run with bounds goes along the projected gradient d = P(x0 - g0) - x0
+// with phi'(0) = g0'd (not -||g0||^2): x0 = 0 and x_i <= 1 at even i, so d = (1, 3, 1, 3, ...)
+// (the even coordinates clipped, the odd ones not), the first trial is alpha1 = 1/||d~||, d~ the
+// odd coordinates, it fails the Armijo test, and the second is the cubic's step through phi(0),
+// phi'(0) = g0'd = -19 n/2, phi(alpha1), phi'(alpha1), computed here independently.
+TEST(BoundsTest, FirstSearchBacktracksAlongTheProjectedGradientWithItsSlope) {
+  const Eigen::Index n = 8;
+  const Partition part = Partition::Uniform(MPI_COMM_WORLD, n, 2);
+  SteepQuartic obj(part);
+  Eigen::VectorXd l = Eigen::VectorXd::Constant(part.local_size(), -kInf);
+  Eigen::VectorXd u = Eigen::VectorXd::Constant(part.local_size(), kInf);
+  for (Eigen::Index i = 0; i < u.size(); ++i) {
+    if ((part.offset() + i) % 2 == 0) u[i] = 1;
+  }
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(part.local_size());
+  LbfgsOptions o;
+  o.max_iterations = 1;
+  dlbfgs::Minimize(obj, part, x, o, l, u);
+  ASSERT_GE(obj.points.size(), 3u);
+  const double half = static_cast<double>(n / 2);
+  const double k = SteepQuartic::kK;
+  const double alpha1 = 1 / (3 * std::sqrt(half));
+  // Per pair (even, odd): x = alpha (1, 3); phi and its slope along d = (1, 3).
+  auto phi = [&](double a) {
+    return half * (k * std::pow(a, 4) / 4 - 10 * a + k * std::pow(3 * a, 4) / 4 - 9 * a);
+  };
+  auto dphi = [&](double a) {
+    return half * ((k * std::pow(a, 3) - 10) + 3 * (k * std::pow(3 * a, 3) - 3));
+  };
+  const double phi0 = 0, dphi0 = -19 * half, phi1 = phi(alpha1), dphi1 = dphi(alpha1);
+  ASSERT_GT(phi1, phi0) << "the first trial fails the Armijo test";
+  const double d1 = dphi0 + dphi1 - 3 * (phi1 - phi0) / alpha1;
+  const double d2 = std::sqrt(d1 * d1 - dphi0 * dphi1);
+  const double alpha2 = std::clamp(alpha1 - alpha1 * (dphi1 + d2 - d1) / (dphi1 - dphi0 + 2 * d2),
+                                   0.1 * alpha1, 0.5 * alpha1);
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const double d = (part.offset() + i) % 2 == 0 ? 1 : 3;
+    EXPECT_DOUBLE_EQ(obj.points[1][i], alpha1 * d) << "first trial, x[" << i << "]";
+    EXPECT_NEAR(obj.points[2][i], alpha2 * d, 1e-12) << "second trial, x[" << i << "]";
+  }
 }
 
 TEST(BoundsTest, InfiniteBoundsOnlyAreBitwiseTheUnconstrainedRun) {
@@ -278,6 +470,9 @@ TEST(BoundsTest, EveryVariableActive) {
   EXPECT_EQ(r.optimality, 0);
   EXPECT_EQ(MaxOverRanks(x.size() > 0 ? (x - u).cwiseAbs().maxCoeff() : 0.0), 0.0);
   EXPECT_GT(r.grad_norm, 1) << "the gradient itself is not zero";
+  // P(x0 - g0) puts every variable on u: the first step, 1 (no coordinate of the projected-
+  // gradient direction is left unclipped), lands on the solution.
+  EXPECT_EQ(r.evaluations, 2);
   // l = u everywhere: the projected start is the solution.
   Eigen::VectorXd y = Eigen::VectorXd::Zero(part.local_size());
   const LbfgsResult fixed = dlbfgs::Minimize(obj, part, y, BoxOptions(), u, u);
@@ -338,6 +533,16 @@ TEST(BoundsTest, BoxGeometryFormsTheProjectedTrialAndItsSums) {
   // P(x_t - g_t) - x_t = (0, 0, -1, 0, 0, -0.5).
   EXPECT_DOUBLE_EQ(block[kBoxProjGradSq], 1.25);
   EXPECT_EQ(block[kBoxActive], 5);
+  // g_t'(P(x_t - g_t) - x_t) = 1 * -1 + 0.5 * -0.5; g_t,i^2 where x_t,i - g_t,i is inside: i =
+  // 2, 5.
+  EXPECT_DOUBLE_EQ(block[kBoxDescentSlope], -1.25);
+  EXPECT_DOUBLE_EQ(block[kBoxUnclippedSq], 1.25);
+  // An empty history's direction: P(x - v) - x = (0, 1, 0, -0.5, 0, -4) at x.
+  Eigen::VectorXd sd(6);
+  ASSERT_TRUE(geometry->SteepestDescent(x, v, sd));
+  Eigen::VectorXd want_sd(6);
+  want_sd << 0, 1, 0, -0.5, 0, -4;
+  EXPECT_EQ(sd, want_sd) << sd.transpose();
   // The start point: alpha = 0 projects x into the box.
   Eigen::VectorXd outside(6);
   outside << -1, 5, 0.5, 1, 0, 7;

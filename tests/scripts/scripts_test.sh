@@ -399,10 +399,11 @@ assert min(float(r['f_gap']) for r in rows) == 0.0"
     /usr/bin/python3 -c 'import scipy' 2>/dev/null || { echo "no python3-scipy: skipped"; exit 77; }
     run /usr/bin/python3 "${scripts}/compare_scipy.py" --program "${DLBFGS_PROGRAM}" --n 1000
     [ "${rc}" -eq 0 ] || fail "compare_scipy.py exited ${rc}, expected 0"
-    for p in rosenbrock rosenbrock-low powell broyden-tridiagonal quadratic; do
+    for p in rosenbrock rosenbrock-low rosenbrock-box powell powell-box broyden-tridiagonal \
+      quadratic; do
       grep -q "^${p} *1000 " "${tmp}/out" || fail "no row for ${p}"
     done
-    grep -q '^median evaluation ratio dlbfgs / scipy: [0-9.]* over 5 runs' "${tmp}/out" ||
+    grep -q '^median evaluation ratio dlbfgs / scipy: [0-9.]* over 7 runs' "${tmp}/out" ||
       fail "no median line"
     ;;
   compare_scipy_bad_arguments)

@@ -275,6 +275,29 @@ class ProjectedPhi final : public dlbfgs::internal::PhiFunction {
   std::function<void(double, PhiSample&)> f_;
 };
 
+// After a failed Armijo test, cubic interpolation (the box geometry's) fits phi'(alpha) too: on a
+// cubic phi(a) = -a + 2 a^3 it lands on the minimiser 1/sqrt(6) at once, where the quadratic
+// through phi(0), phi'(0), phi(1) proposes 1/4.
+TEST(BacktrackingTest, CubicInterpolationUsesTheSlopeAtTheTrial) {
+  const LbfgsOptions o;
+  auto path = [](double a, PhiSample& s) {
+    s.phi = -a + 2 * a * a * a;
+    s.dphi = -1 + 6 * a * a;
+    s.model = -a;
+  };
+  const PhiSample phi0{0, 0, -1, false};
+  ProjectedPhi cubic_phi(path);
+  const auto cubic = dlbfgs::internal::MakeBacktracking(o, dlbfgs::internal::Interpolation::kCubic)
+                         ->Search(phi0, 1.0, cubic_phi);
+  EXPECT_EQ(cubic.status, LineSearchStatus::kSuccess);
+  EXPECT_EQ(cubic.evaluations, 2);
+  EXPECT_NEAR(cubic.last.alpha, 1 / std::sqrt(6.0), 1e-12);
+  ProjectedPhi quadratic_phi(path);
+  const auto quadratic = dlbfgs::internal::MakeBacktracking(o)->Search(phi0, 1.0, quadratic_phi);
+  EXPECT_EQ(quadratic.status, LineSearchStatus::kSuccess);
+  EXPECT_DOUBLE_EQ(quadratic.last.alpha, 0.25);
+}
+
 // Where phi's differences are rounding noise (phi = 5e5 exactly, a model decrease of 1e-15),
 // a step is judged by its slope along the path (Hager & Zhang's approximate Wolfe conditions):
 // the step where the slope has flattened is accepted; a step so short that the slope is still
