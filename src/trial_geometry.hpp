@@ -50,8 +50,8 @@ class TrialGeometry {
   }
   /// With an empty history (the first iteration, or after a reset) the direction formed
   /// d = -H0 v; a geometry may replace it by its own steepest-descent direction and return true
-  /// (the driver then takes phi'(0) and ||d|| from the reduced scalars of x, see DescentSlope).
-  /// Local.
+  /// (the driver then takes phi'(0) and ||d|| from the reduced scalars of x, the payload slots
+  /// kBoxDescentSlope and kBoxUnclippedSq). Local.
   virtual bool SteepestDescent(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
                                Eigen::VectorXd& d) {
     (void)x;
