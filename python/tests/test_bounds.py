@@ -160,8 +160,9 @@ class L1WeightsTest(MpiTestCase):
 
     @staticmethod
     def weights(j):
-        # Every third variable unpenalised (w = 0, e.g. an intercept), the others w in {0.5, 2}.
-        return np.where(j % 3 == 0, 0.0, np.where(j % 2 == 0, 0.5, 2.0))
+        # Every third variable unpenalised (w = 0, e.g. an intercept), the others w in [0.5, 2.5]
+        # growing with j, so that no two ranks' blocks hold the same weights.
+        return np.where(j % 3 == 0, 0.0, 0.5 + 2.0 * j / N)
 
     def test_per_variable_weights_give_soft_thresholding(self):
         # f = 1/2 sum (x - c)^2 + lam sum w |x|: x_j = sign(c_j) max(|c_j| - lam w_j, 0).
