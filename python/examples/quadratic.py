@@ -7,7 +7,8 @@ The eigenvalues lambda_i are read off the C++ problem (its gradient at x = 2 is 
 rather than recomputed: NumPy's exp need not round as the C library's does. `Quadratic` and its
 in-place method add term by term in the C++ loop's order, so they give the C++ iterates bit for
 bit; `QuadraticBuffered` works in preallocated arrays with `out=` and sums with a dot product
-(the fewest passes over memory NumPy allows: not bitwise the same sum).
+(the fewest passes over memory NumPy allows; the same bits only with a BLAS whose ddot adds
+sequentially, as the reference BLAS does, not OpenBLAS's).
 """
 
 import sys

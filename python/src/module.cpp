@@ -106,6 +106,19 @@ const double* CheckGradient(py::handle g, Eigen::Index size, const char* what) {
   return static_cast<const double*>(a.data());
 }
 
+// g of Problem.__call__(x, g): a writeable array that CheckGradient accepts. Throws
+// py::type_error / py::value_error (a local call: no agreement needed).
+double* WriteableGradient(py::handle g, Eigen::Index size) {
+  const double* data = nullptr;
+  try {
+    data = CheckGradient(g, size, "g");
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  if (!py::reinterpret_borrow<py::array>(g).writeable()) throw py::value_error("g is read-only");
+  return const_cast<double*>(data);
+}
+
 // x0 (local block or full vector): a new C-contiguous float64 copy when x0 is a 1-D array of
 // real numbers of `size` entries, else an InputError (the caller agrees on it).
 py::array_t<double> ConvertStart(py::handle x0, Eigen::Index size, const char* name,
@@ -710,16 +723,26 @@ PYBIND11_MODULE(_core, m) {
              }
              return std::move(x);
            })
-      .def("__call__", [](PyProblem& p,
-                          py::array_t<double, py::array::c_style | py::array::forcecast> x) {
-        // Collective (as EvaluateLocal): (f_share, g_local) at this rank's block x.
-        const auto n = p.partition.cast<PyPartition&>().part.local_size();
-        if (x.ndim() != 1 || x.shape(0) != n) throw py::value_error("x has the wrong shape");
-        py::array_t<double> g(static_cast<py::ssize_t>(n));
-        const double f = p.problem->EvaluateLocal(Eigen::Map<const Eigen::VectorXd>(x.data(), n),
-                                                  Eigen::Map<Eigen::VectorXd>(g.mutable_data(), n));
-        return py::make_tuple(f, g);
-      });
+      .def(
+          "__call__",
+          [](PyProblem& p, py::array_t<double, py::array::c_style | py::array::forcecast> x,
+             py::object g) -> py::object {
+            // Collective (as EvaluateLocal): (f_share, g_local) at this rank's block x, or with
+            // g (a writeable float64 array of local_size entries) f_share, the gradient written
+            // into g.
+            const auto n = p.partition.cast<PyPartition&>().part.local_size();
+            if (x.ndim() != 1 || x.shape(0) != n) throw py::value_error("x has the wrong shape");
+            const Eigen::Map<const Eigen::VectorXd> xm(x.data(), n);
+            if (!g.is_none()) {
+              double* out = WriteableGradient(g, n);
+              return py::float_(p.problem->EvaluateLocal(xm, Eigen::Map<Eigen::VectorXd>(out, n)));
+            }
+            py::array_t<double> fresh(static_cast<py::ssize_t>(n));
+            const double f =
+                p.problem->EvaluateLocal(xm, Eigen::Map<Eigen::VectorXd>(fresh.mutable_data(), n));
+            return py::make_tuple(f, fresh);
+          },
+          py::arg("x"), py::arg("g") = py::none());
 
   m.def(
       "problems",
