@@ -508,14 +508,20 @@ struct Run {
   }
 };
 
+// The Minimize() overload that `constraints` calls for. Collective.
+LbfgsResult MinimizeWith(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
+                         const LbfgsOptions& options, const Constraints& constraints) {
+  if (constraints.has_bounds) {
+    return Minimize(objective, part, x, options, constraints.lower, constraints.upper);
+  }
+  if (constraints.has_weights) return Minimize(objective, part, x, options, constraints.l1_weights);
+  return Minimize(objective, part, x, options);
+}
+
 LbfgsResult Solve(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
                   const Constraints& constraints, Run& run) {
   try {
-    LbfgsResult r = constraints.has_bounds ? Minimize(objective, part, x, run.options,
-                                                      constraints.lower, constraints.upper)
-                    : constraints.has_weights
-                        ? Minimize(objective, part, x, run.options, constraints.l1_weights)
-                        : Minimize(objective, part, x, run.options);
+    LbfgsResult r = MinimizeWith(objective, part, x, run.options, constraints);
     run.Finish();
     return r;
   } catch (const std::invalid_argument& e) {
