@@ -74,7 +74,7 @@ def minimize(fun, x0_local, part, *, inplace=False, callback=None, bounds=None, 
         sequence of per-variable ``(min, max)`` pairs, is not accepted.
     l1_weights: this rank's block of per-variable L1 weights w_i >= 0 (an array or a scalar):
         with ``l1_weight > 0`` the run minimises f + sum_i l1_weight w_i |x_i| (OWL-QN);
-        w_i = 0 leaves x_i unpenalised. Without it every w_i is 1. Not together with bounds.
+        w_i = 0 leaves x_i unpenalised. Without l1_weights every w_i is 1. Not with bounds.
     options: every field of dlbfgs::LbfgsOptions by name (``default_options()`` lists them),
         enums by their names: ``two_loop="fused"|"classic"``, ``line_search=
         "more-thuente"|"backtracking"``, ``existing_checkpoint="refuse"|"resume"|"overwrite"``.
