@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what dlbfgs needs to build and test on Debian/Ubuntu; installs only what is missing,
-# so a second run does nothing. Usage: scripts/setup.sh [--with-torch] [--with-scipy]. Debian's python3 with
-# numpy, matplotlib, mpi4py, pybind11 and scikit-learn is part of it: scripts/scaling.py,
-# scripts/plot_trace.py, the Python module and their tests use them. PyTorch, for
-# python/examples/torch_mlp.py only, is large and installed only with --with-torch; SciPy, for
-# scripts/compare_scipy.py only, with --with-scipy.
+# so a second run does nothing. Usage: scripts/setup.sh [--with-torch] [--with-scipy]
+# [--with-numba]. Debian's python3 with numpy, matplotlib, mpi4py, pybind11 and scikit-learn is
+# part of it: scripts/scaling.py, scripts/plot_trace.py, the Python module and their tests use
+# them. PyTorch, for python/examples/torch_mlp.py only, is large and installed only with
+# --with-torch; SciPy, for scripts/compare_scipy.py only, with --with-scipy; Numba, for the
+# compiled-kernel line of python/examples/bench_overhead.py only, with --with-numba.
 # --with-plots (what installed the plotting packages before) is still accepted.
 # The logistic-regression tests compare dlbfgs train with scikit-learn and liblinear
 # (python3-sklearn, python3-scipy, liblinear-tools, which ships heart_scale), so those are
@@ -21,7 +22,8 @@ for arg in "$@"; do
     --with-plots) ;;  # the plotting packages are always installed now
     --with-torch) packages+=(python3-torch) ;;
     --with-scipy) packages+=(python3-scipy) ;;
-    -h|--help) echo "usage: $0 [--with-torch] [--with-scipy]"; exit 0 ;;
+    --with-numba) packages+=(python3-numba) ;;
+    -h|--help) echo "usage: $0 [--with-torch] [--with-scipy] [--with-numba]"; exit 0 ;;
     *) dlbfgs_log "unknown argument: ${arg}"; exit 2 ;;
   esac
 done

@@ -56,14 +56,37 @@ double ReplicatedAdapter::EvaluateLocal(const Eigen::Ref<const Eigen::VectorXd>&
   return f;
 }
 
-LbfgsResult MinimizeReplicated(ReplicatedObjective& objective, MPI_Comm comm,
-                               Eigen::Ref<Eigen::VectorXd> x, const LbfgsOptions& options,
-                               ReplicatedStats* stats, Eigen::Index granularity) {
+namespace {
+
+// Throws std::invalid_argument on every rank alike unless `fits` (the vectors `what` have n
+// entries, n = x.size(), already agreed by Partition::Uniform) on every rank. Collective on
+// comm: one MPI_Allreduce.
+void AgreeFullLength(MPI_Comm comm, bool fits, Eigen::Index n, const char* what) {
+  int rank = 0;
+  int ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  const int mine = fits ? ranks : rank;
+  int first = ranks;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first < ranks) {
+    throw std::invalid_argument(
+        std::string("MinimizeReplicated: ") + what + " must have n = " + std::to_string(n) +
+        " entries, as x, on every rank; rank " + std::to_string(first) + " differs");
+  }
+}
+
+// The body of the MinimizeReplicated() overloads: `solve(adapter, part, x_local)` runs the
+// matching Minimize() on this rank's block.
+template <typename Solve>
+LbfgsResult RunReplicated(ReplicatedObjective& objective, MPI_Comm comm,
+                          Eigen::Ref<Eigen::VectorXd> x, ReplicatedStats* stats,
+                          Eigen::Index granularity, Solve solve) {
   // Uniform() agrees on n and throws on every rank alike when the sizes differ.
   const Partition part = Partition::Uniform(comm, x.size(), granularity);
   ReplicatedAdapter adapter(objective, part);
   Eigen::VectorXd x_local = x.segment(part.offset(), part.local_size());
-  LbfgsResult result = Minimize(adapter, part, x_local, options);
+  LbfgsResult result = solve(adapter, part, x_local);
   Eigen::Map<Eigen::VectorXd>(adapter.g_full(), x.size()).setZero();
   adapter.Allgather(x_local, adapter.g_full());  // the g buffer is free now: no extra n doubles
   x = Eigen::Map<const Eigen::VectorXd>(adapter.g_full(), x.size());
@@ -72,6 +95,45 @@ LbfgsResult MinimizeReplicated(ReplicatedObjective& objective, MPI_Comm comm,
     stats->reduce_scatter_calls = adapter.reduce_scatter_calls();
   }
   return result;
+}
+
+}  // namespace
+
+LbfgsResult MinimizeReplicated(ReplicatedObjective& objective, MPI_Comm comm,
+                               Eigen::Ref<Eigen::VectorXd> x, const LbfgsOptions& options,
+                               ReplicatedStats* stats, Eigen::Index granularity) {
+  return RunReplicated(objective, comm, x, stats, granularity,
+                       [&](Objective& adapter, const Partition& part, Eigen::VectorXd& x_local) {
+                         return Minimize(adapter, part, x_local, options);
+                       });
+}
+
+LbfgsResult MinimizeReplicated(ReplicatedObjective& objective, MPI_Comm comm,
+                               Eigen::Ref<Eigen::VectorXd> x, const LbfgsOptions& options,
+                               const Eigen::Ref<const Eigen::VectorXd>& l1_weights,
+                               ReplicatedStats* stats, Eigen::Index granularity) {
+  return RunReplicated(objective, comm, x, stats, granularity,
+                       [&](Objective& adapter, const Partition& part, Eigen::VectorXd& x_local) {
+                         AgreeFullLength(comm, l1_weights.size() == x.size(), x.size(),
+                                         "the L1 weights");
+                         return Minimize(adapter, part, x_local, options,
+                                         l1_weights.segment(part.offset(), part.local_size()));
+                       });
+}
+
+LbfgsResult MinimizeReplicated(ReplicatedObjective& objective, MPI_Comm comm,
+                               Eigen::Ref<Eigen::VectorXd> x, const LbfgsOptions& options,
+                               const Eigen::Ref<const Eigen::VectorXd>& lower,
+                               const Eigen::Ref<const Eigen::VectorXd>& upper,
+                               ReplicatedStats* stats, Eigen::Index granularity) {
+  return RunReplicated(objective, comm, x, stats, granularity,
+                       [&](Objective& adapter, const Partition& part, Eigen::VectorXd& x_local) {
+                         const bool fits = lower.size() == x.size() && upper.size() == x.size();
+                         AgreeFullLength(comm, fits, x.size(), "the lower and upper bounds");
+                         return Minimize(adapter, part, x_local, options,
+                                         lower.segment(part.offset(), part.local_size()),
+                                         upper.segment(part.offset(), part.local_size()));
+                       });
 }
 
 }  // namespace dlbfgs

@@ -95,4 +95,25 @@ LbfgsResult MinimizeReplicated(ReplicatedObjective& objective, MPI_Comm comm,
                                const LbfgsOptions& options = LbfgsOptions(),
                                ReplicatedStats* stats = nullptr, Eigen::Index granularity = 1);
 
+/// MinimizeReplicated() with per-variable L1 weights (see the l1_weights_local Minimize()):
+/// `l1_weights` has all n entries, like x, and each rank takes its own block from its own copy.
+/// Collective on comm: one more MPI_Allreduce at start (the lengths agreed). Throws
+/// std::invalid_argument on every rank alike for the reasons MinimizeReplicated() and the L1
+/// Minimize() do, or when l1_weights.size() != x.size() on some rank.
+LbfgsResult MinimizeReplicated(ReplicatedObjective& objective, MPI_Comm comm,
+                               Eigen::Ref<Eigen::VectorXd> x, const LbfgsOptions& options,
+                               const Eigen::Ref<const Eigen::VectorXd>& l1_weights,
+                               ReplicatedStats* stats = nullptr, Eigen::Index granularity = 1);
+
+/// MinimizeReplicated() subject to lower <= x <= upper (see the bounds Minimize()): `lower` and
+/// `upper` have all n entries, like x, and each rank takes its own blocks from its own copies.
+/// Collective on comm: one more MPI_Allreduce at start (the lengths agreed). Throws
+/// std::invalid_argument on every rank alike for the reasons MinimizeReplicated() and the bounds
+/// Minimize() do, or when lower.size() or upper.size() != x.size() on some rank.
+LbfgsResult MinimizeReplicated(ReplicatedObjective& objective, MPI_Comm comm,
+                               Eigen::Ref<Eigen::VectorXd> x, const LbfgsOptions& options,
+                               const Eigen::Ref<const Eigen::VectorXd>& lower,
+                               const Eigen::Ref<const Eigen::VectorXd>& upper,
+                               ReplicatedStats* stats = nullptr, Eigen::Index granularity = 1);
+
 }  // namespace dlbfgs

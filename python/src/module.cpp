@@ -9,6 +9,7 @@
 #include <pybind11/pybind11.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -105,6 +106,19 @@ const double* CheckGradient(py::handle g, Eigen::Index size, const char* what) {
   return static_cast<const double*>(a.data());
 }
 
+// g of Problem.__call__(x, g): a writeable array that CheckGradient accepts. Throws
+// py::type_error / py::value_error (a local call: no agreement needed).
+double* WriteableGradient(py::handle g, Eigen::Index size) {
+  const double* data = nullptr;
+  try {
+    data = CheckGradient(g, size, "g");
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  if (!py::reinterpret_borrow<py::array>(g).writeable()) throw py::value_error("g is read-only");
+  return const_cast<double*>(data);
+}
+
 // x0 (local block or full vector): a new C-contiguous float64 copy when x0 is a 1-D array of
 // real numbers of `size` entries, else an InputError (the caller agrees on it).
 py::array_t<double> ConvertStart(py::handle x0, Eigen::Index size, const char* name,
@@ -139,6 +153,101 @@ py::array_t<double> ConvertStart(py::handle x0, Eigen::Index size, const char* n
               static_cast<std::size_t>(size) * sizeof(double));
   return copy;
 }
+
+// A bound or weight vector of `size` entries (this rank's block, or the full vector of
+// minimize_replicated): None gives `fill` everywhere, a real scalar is broadcast, else a 1-D array
+// of real numbers of `size` entries (converted to float64). Wrong types and shapes go to `error`
+// (the caller agrees); the values (NaN, l > u, negative weights) are checked by the solver's
+// start-up check, which agrees on them between the ranks and names the global index.
+Eigen::VectorXd ConvertVector(py::handle v, Eigen::Index size, double fill, const std::string& name,
+                              InputError& error) {
+  Eigen::VectorXd out = Eigen::VectorXd::Constant(size, fill);
+  if (v.is_none()) return out;
+  py::array a;
+  try {
+    a = py::array::ensure(v);
+  } catch (const py::error_already_set&) {
+  }
+  if (!a) {
+    error.Set(InputError::kType,
+              name + " must be a real number or an array of float64, got " + TypeName(v));
+    return out;
+  }
+  const char kind = a.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u') {
+    error.Set(InputError::kType, name + " has dtype " + std::string(py::str(a.dtype())) +
+                                     "; expected float64 (or another real type)");
+    return out;
+  }
+  if (a.ndim() == 0) {
+    out.setConstant(py::float_(a.attr("item")()).cast<double>());
+    return out;
+  }
+  if (a.ndim() != 1 || a.shape(0) != size) {
+    error.Set(InputError::kValue, name + " has shape " + std::string(py::str(a.attr("shape"))) +
+                                      "; expected (" + std::to_string(size) + ",) or a scalar");
+    return out;
+  }
+  py::array converted = a.attr("astype")("float64", "C");
+  std::memcpy(out.data(), converted.data(), static_cast<std::size_t>(size) * sizeof(double));
+  return out;
+}
+
+// What minimize() is asked to respect beside the options: bounds or per-variable L1 weights
+// (not both: the library refuses L1 with bounds). Vectors of `size` entries.
+struct Constraints {
+  bool has_bounds = false;
+  Eigen::VectorXd lower, upper;
+  bool has_weights = false;
+  Eigen::VectorXd l1_weights;
+
+  // `bounds`: None, (lower, upper) or an object with .lb and .ub (scipy.optimize.Bounds);
+  // `weights`: None or an array or scalar. Problems go to `error` (the caller agrees).
+  Constraints(py::handle bounds, py::handle weights, Eigen::Index size, InputError& error) {
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    if (!bounds.is_none()) {
+      py::object lb, ub;
+      if (py::hasattr(bounds, "lb") && py::hasattr(bounds, "ub")) {
+        lb = bounds.attr("lb");
+        ub = bounds.attr("ub");
+      } else if ((py::isinstance<py::tuple>(bounds) || py::isinstance<py::list>(bounds)) &&
+                 py::len(bounds) == 2) {
+        lb = bounds[py::int_(0)];
+        ub = bounds[py::int_(1)];
+      } else {
+        error.Set(InputError::kType,
+                  "bounds must be a pair (lower, upper) of arrays or scalars, or a "
+                  "scipy.optimize.Bounds, got " +
+                      TypeName(bounds) +
+                      (py::isinstance<py::sequence>(bounds) && !py::isinstance<py::str>(bounds)
+                           ? " of length " + std::to_string(py::len(bounds)) +
+                                 " (per-variable (min, max) pairs are not accepted)"
+                           : ""));
+      }
+      if (lb || ub) {
+        has_bounds = true;
+        lower = ConvertVector(lb, size, -kInf, "bounds[0] (lower)", error);
+        upper = ConvertVector(ub, size, kInf, "bounds[1] (upper)", error);
+      }
+    }
+    if (!weights.is_none()) {
+      has_weights = true;
+      l1_weights = ConvertVector(weights, size, 1.0, "l1_weights", error);
+    }
+    if (has_bounds && has_weights) {
+      error.Set(InputError::kValue,
+                "bounds and l1_weights exclude each other (L1 with bounds is not supported)");
+    }
+  }
+  // This rank's part [offset, offset + local_size) of full-length constraints.
+  void Restrict(Eigen::Index offset, Eigen::Index local_size) {
+    if (has_bounds) {
+      lower = Eigen::VectorXd(lower.segment(offset, local_size));
+      upper = Eigen::VectorXd(upper.segment(offset, local_size));
+    }
+    if (has_weights) l1_weights = Eigen::VectorXd(l1_weights.segment(offset, local_size));
+  }
+};
 
 // ---- the user's Python function --------------------------------------------------------------
 
@@ -270,8 +379,8 @@ void ParseOptions(const py::dict& kwargs, LbfgsOptions& options, InputError& err
       std::string valid;
       for (const OptionRow& r : kOptionTable)
         valid += std::string(valid.empty() ? "" : ", ") + r.name;
-      error.Set(InputError::kType,
-                "unknown option '" + name + "' (valid: " + valid + ", callback, inplace)");
+      error.Set(InputError::kType, "unknown option '" + name + "' (valid: " + valid +
+                                       ", callback, inplace, bounds, l1_weights)");
       continue;
     }
     try {
@@ -347,6 +456,11 @@ py::dict ResultDict(const LbfgsResult& r) {
   } else {
     for (const char* key : {"l1_norm", "l1_penalty", "nonzeros"}) d[key] = py::none();
   }
+  if (r.active_bounds >= 0) {  // with (some finite) bounds
+    d["active_bounds"] = r.active_bounds;
+  } else {
+    d["active_bounds"] = py::none();
+  }
   d["allreduce_calls"] = r.comm.allreduce_calls;
   d["allreduce_seconds"] = r.comm.allreduce_seconds;
   py::dict phases;
@@ -394,10 +508,20 @@ struct Run {
   }
 };
 
+// The Minimize() overload that `constraints` calls for. Collective.
+LbfgsResult MinimizeWith(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
+                         const LbfgsOptions& options, const Constraints& constraints) {
+  if (constraints.has_bounds) {
+    return Minimize(objective, part, x, options, constraints.lower, constraints.upper);
+  }
+  if (constraints.has_weights) return Minimize(objective, part, x, options, constraints.l1_weights);
+  return Minimize(objective, part, x, options);
+}
+
 LbfgsResult Solve(Objective& objective, const Partition& part, Eigen::Ref<Eigen::VectorXd> x,
-                  Run& run) {
+                  const Constraints& constraints, Run& run) {
   try {
-    LbfgsResult r = Minimize(objective, part, x, run.options);
+    LbfgsResult r = MinimizeWith(objective, part, x, run.options, constraints);
     run.Finish();
     return r;
   } catch (const std::invalid_argument& e) {
@@ -423,7 +547,8 @@ struct PyProblem {
 
 // Partitioned minimisation; see the docstring in __init__.py.
 py::dict MinimizePartitioned(py::object fun, py::handle x0, const PyPartition& p, bool inplace,
-                             py::object callback, py::kwargs kwargs) {
+                             py::object callback, py::handle bounds, py::handle l1_weights,
+                             py::kwargs kwargs) {
   const Partition& part = p.part;
   InputError error;
   const bool is_problem = py::isinstance<PyProblem>(fun);
@@ -438,6 +563,7 @@ py::dict MinimizePartitioned(py::object fun, py::handle x0, const PyPartition& p
     }
   }
   py::array_t<double> x = ConvertStart(x0, part.local_size(), "x0_local", error);
+  const Constraints constraints(bounds, l1_weights, part.local_size(), error);
   Run run(callback, kwargs, error);
   Agree(part.comm(), error);
   run.Bind(part.local_size());
@@ -445,10 +571,10 @@ py::dict MinimizePartitioned(py::object fun, py::handle x0, const PyPartition& p
   Eigen::Map<Eigen::VectorXd> xm(x.mutable_data(), part.local_size());
   LbfgsResult r;
   if (is_problem) {
-    r = Solve(*fun.cast<PyProblem&>().problem, part, xm, run);
+    r = Solve(*fun.cast<PyProblem&>().problem, part, xm, constraints, run);
   } else {
     PyObjective objective(fun, inplace, run.caller, run.callback.jac);
-    r = Solve(objective, part, xm, run);
+    r = Solve(objective, part, xm, constraints, run);
   }
   py::dict d = ResultDict(r);
   d["x"] = x;
@@ -458,7 +584,8 @@ py::dict MinimizePartitioned(py::object fun, py::handle x0, const PyPartition& p
 
 // Data-parallel minimisation; see the docstring in __init__.py.
 py::dict MinimizeReplicatedPy(py::object fun, py::handle x0, py::handle comm_object, bool inplace,
-                              py::object callback, Eigen::Index granularity, py::kwargs kwargs) {
+                              py::object callback, Eigen::Index granularity, py::handle bounds,
+                              py::handle l1_weights, py::kwargs kwargs) {
   const MPI_Comm comm = ToComm(comm_object);
   InputError error;
   if (!PyCallable_Check(fun.ptr())) {
@@ -475,6 +602,8 @@ py::dict MinimizeReplicatedPy(py::object fun, py::handle x0, py::handle comm_obj
     if (a && a.ndim() == 1) n = a.shape(0);
   }
   py::array_t<double> x = ConvertStart(x0, n, "x0", error);
+  // Full-length (n entries, like x0); each rank keeps its block once the partition is known.
+  Constraints constraints(bounds, l1_weights, std::max<Eigen::Index>(n, 0), error);
   if (error.kind == InputError::kNone && granularity < 1) {
     error.Set(InputError::kValue, "granularity must be >= 1, got " + std::to_string(granularity));
   }
@@ -488,6 +617,7 @@ py::dict MinimizeReplicatedPy(py::object fun, py::handle x0, py::handle comm_obj
     }
   }();
   run.Bind(part.local_size());
+  constraints.Restrict(part.offset(), part.local_size());
 
   PyShare share(fun, inplace, run.caller);
   std::unique_ptr<ReplicatedAdapter> adapter;
@@ -499,7 +629,7 @@ py::dict MinimizeReplicatedPy(py::object fun, py::handle x0, py::handle comm_obj
   share.Bind(*adapter, x);
   Eigen::VectorXd x_local =
       Eigen::Map<const Eigen::VectorXd>(x.data(), n).segment(part.offset(), part.local_size());
-  const LbfgsResult r = Solve(*adapter, part, x_local, run);
+  const LbfgsResult r = Solve(*adapter, part, x_local, constraints, run);
 
   // The full x and the full gradient on every rank (two allgathers).
   adapter->Allgather(x_local, x.mutable_data());
@@ -599,16 +729,26 @@ PYBIND11_MODULE(_core, m) {
              }
              return std::move(x);
            })
-      .def("__call__", [](PyProblem& p,
-                          py::array_t<double, py::array::c_style | py::array::forcecast> x) {
-        // Collective (as EvaluateLocal): (f_share, g_local) at this rank's block x.
-        const auto n = p.partition.cast<PyPartition&>().part.local_size();
-        if (x.ndim() != 1 || x.shape(0) != n) throw py::value_error("x has the wrong shape");
-        py::array_t<double> g(static_cast<py::ssize_t>(n));
-        const double f = p.problem->EvaluateLocal(Eigen::Map<const Eigen::VectorXd>(x.data(), n),
-                                                  Eigen::Map<Eigen::VectorXd>(g.mutable_data(), n));
-        return py::make_tuple(f, g);
-      });
+      .def(
+          "__call__",
+          [](PyProblem& p, py::array_t<double, py::array::c_style | py::array::forcecast> x,
+             py::object g) -> py::object {
+            // Collective (as EvaluateLocal): (f_share, g_local) at this rank's block x, or with
+            // g (a writeable float64 array of local_size entries) f_share, the gradient written
+            // into g.
+            const auto n = p.partition.cast<PyPartition&>().part.local_size();
+            if (x.ndim() != 1 || x.shape(0) != n) throw py::value_error("x has the wrong shape");
+            const Eigen::Map<const Eigen::VectorXd> xm(x.data(), n);
+            if (!g.is_none()) {
+              double* out = WriteableGradient(g, n);
+              return py::float_(p.problem->EvaluateLocal(xm, Eigen::Map<Eigen::VectorXd>(out, n)));
+            }
+            py::array_t<double> fresh(static_cast<py::ssize_t>(n));
+            const double f =
+                p.problem->EvaluateLocal(xm, Eigen::Map<Eigen::VectorXd>(fresh.mutable_data(), n));
+            return py::make_tuple(f, fresh);
+          },
+          py::arg("x"), py::arg("g") = py::none());
 
   m.def(
       "problems",
@@ -645,8 +785,10 @@ PYBIND11_MODULE(_core, m) {
         "Asks a running minimize() to stop at the next evaluation (dlbfgs::RequestStop). Local.");
 
   m.def("_minimize", &MinimizePartitioned, py::arg("fun"), py::arg("x0_local"), py::arg("part"),
-        py::kw_only(), py::arg("inplace") = false, py::arg("callback") = py::none());
+        py::kw_only(), py::arg("inplace") = false, py::arg("callback") = py::none(),
+        py::arg("bounds") = py::none(), py::arg("l1_weights") = py::none());
   m.def("_minimize_replicated", &MinimizeReplicatedPy, py::arg("fun"), py::arg("x0"),
         py::arg("comm"), py::kw_only(), py::arg("inplace") = false,
-        py::arg("callback") = py::none(), py::arg("granularity") = 1);
+        py::arg("callback") = py::none(), py::arg("granularity") = 1,
+        py::arg("bounds") = py::none(), py::arg("l1_weights") = py::none());
 }

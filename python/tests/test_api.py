@@ -133,11 +133,23 @@ class OptionsTest(MpiTestCase):
         with self.assertRaisesRegex(ValueError, "built on another partition"):
             dlbfgs.minimize(other, np.zeros(part.local_size), part)
 
+    def test_reasons_list_every_termination_reason_in_order(self):
+        # The enumerators of the C++ enum, read from its header: a reason added there and not
+        # reached by dlbfgs.reasons() fails here.
+        with open(os.path.join(ROOT, "include", "dlbfgs", "result.hpp")) as f:
+            text = f.read()
+        body = text[text.index("enum class TerminationReason {"):]
+        body = body[:body.index("\n};")]
+        names = re.findall(r"^\s+k(\w+),", body, re.M)
+        self.assertGreater(len(names), 12)
+        snake = [re.sub(r"(?<!^)(?=[A-Z])", "_", n).lower() for n in names]
+        self.assertEqual(dlbfgs.reasons(), snake)
+
     def test_result_has_scipy_and_dlbfgs_fields(self):
         part = dlbfgs.Partition(self.comm, 9)
         res = dlbfgs.minimize(quadratic, np.zeros(part.local_size), part)
         for key in ("x", "fun", "jac", "nit", "nfev", "success", "status", "message", "reason",
-                    "optimality", "allreduce_calls", "phases"):
+                    "optimality", "active_bounds", "allreduce_calls", "phases"):
             self.assertIn(key, res)
         self.assertTrue(res.success)
         self.assertEqual(res.reason, "gradient_tolerance")

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -136,6 +138,108 @@ TEST(ReplicatedAdapterTest, SizeDifferingBetweenRanksThrowsOnEveryRank) {
   }
   EXPECT_EQ(threw, WorldSize() > 1);
   EXPECT_EQ(MaxOverRanks(threw ? 1 : 0), threw ? 1 : 0);
+}
+
+// Every rank's share of f(x) = sum_j a_j (x_j - c_j)^2 / 2 is 1/p of it (a data-parallel
+// separable quadratic): with bounds the minimiser is clamp(c, l, u), with L1 weights w and
+// l1_weight lambda it is sign(c) max(|c| - lambda w / a, 0).
+class SeparableShare : public dlbfgs::ReplicatedObjective {
+ public:
+  static double A(int j) { return 1 + 3 * std::fabs(std::sin(0.7 * j + 0.3)); }
+  static double C(int j) { return 3 * std::sin(1.3 * j + 0.1); }
+  double EvaluateShare(const Eigen::Ref<const Eigen::VectorXd>& x,
+                       Eigen::Ref<Eigen::VectorXd> g) override {
+    const double share = 1.0 / WorldSize();
+    double f = 0;
+    for (int j = 0; j < x.size(); ++j) {
+      const double r = x[j] - C(j);
+      f += share * 0.5 * A(j) * r * r;
+      g[j] = share * A(j) * r;
+    }
+    return f;
+  }
+};
+
+TEST(ReplicatedConstraintsTest, FullLengthBoundsGiveTheClampedSolution) {
+  const int n = 23;
+  SeparableShare share;
+  const double inf = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd lower(n), upper(n);
+  long long active = 0;
+  for (int j = 0; j < n; ++j) {
+    lower[j] = j % 3 == 0 ? -inf : -1.0;  // every third variable unbounded below
+    upper[j] = j % 4 == 0 ? inf : 0.5;
+    const double x = std::clamp(SeparableShare::C(j), lower[j], upper[j]);
+    active += (x == lower[j] || x == upper[j]) ? 1 : 0;
+  }
+  ASSERT_GT(active, 0);
+  ASSERT_LT(active, n);
+  Eigen::VectorXd x = Eigen::VectorXd::Constant(n, 2.0);  // outside the box: projected first
+  LbfgsOptions options;
+  options.grad_tol = 1e-10;
+  ReplicatedStats stats;
+  const LbfgsResult r =
+      dlbfgs::MinimizeReplicated(share, MPI_COMM_WORLD, x, options, lower, upper, &stats);
+  ASSERT_TRUE(r.Converged()) << r.message;
+  for (int j = 0; j < n; ++j) {
+    EXPECT_NEAR(x[j], std::clamp(SeparableShare::C(j), lower[j], upper[j]), 1e-9) << "j = " << j;
+    ExpectSameOnAllRanks(x[j], "x[j]");
+  }
+  EXPECT_EQ(r.active_bounds, active);
+  EXPECT_EQ(stats.reduce_scatter_calls, r.evaluations);
+}
+
+TEST(ReplicatedConstraintsTest, FullLengthL1WeightsGiveSoftThresholding) {
+  const int n = 23;
+  SeparableShare share;
+  Eigen::VectorXd weights(n);
+  // Some unpenalised; the others grow with j, so that each rank's block differs from the others.
+  for (int j = 0; j < n; ++j) weights[j] = j % 3 == 0 ? 0.0 : 1.0 + j / 10.0;
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
+  LbfgsOptions options;
+  options.l1_weight = 1.5;  // thresholds 1.5 w_j / a_j in [0.4, 4.8]: some x_j are 0, not all
+  options.grad_tol = 1e-10;
+  const LbfgsResult r = dlbfgs::MinimizeReplicated(share, MPI_COMM_WORLD, x, options, weights);
+  ASSERT_TRUE(r.Converged()) << r.message;
+  long long nonzeros = 0;
+  for (int j = 0; j < n; ++j) {
+    const double c = SeparableShare::C(j);
+    const double t = options.l1_weight * weights[j] / SeparableShare::A(j);
+    const double want = std::copysign(std::max(std::fabs(c) - t, 0.0), c);
+    EXPECT_NEAR(x[j], want, 1e-9) << "j = " << j;
+    nonzeros += want != 0 ? 1 : 0;
+  }
+  EXPECT_EQ(r.nonzeros, nonzeros);
+  EXPECT_GT(nonzeros, n / 3);  // the unpenalised ones at least
+  EXPECT_LT(nonzeros, n);
+}
+
+TEST(ReplicatedConstraintsTest, WrongLengthOnOneRankThrowsOnEveryRank) {
+  const int n = 9;
+  SeparableShare share;
+  const bool bad = WorldRank() == WorldSize() - 1;
+  const Eigen::VectorXd full = Eigen::VectorXd::Ones(n);
+  const Eigen::VectorXd wrong = Eigen::VectorXd::Ones(bad ? n - 1 : n);
+  for (const char* which : {"bounds", "weights"}) {
+    Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
+    LbfgsOptions options;
+    std::string what;
+    try {
+      if (std::string(which) == "bounds") {
+        dlbfgs::MinimizeReplicated(share, MPI_COMM_WORLD, x, options, -full, wrong);
+      } else {
+        options.l1_weight = 1;
+        dlbfgs::MinimizeReplicated(share, MPI_COMM_WORLD, x, options, wrong);
+      }
+    } catch (const std::invalid_argument& e) {
+      what = e.what();
+    }
+    EXPECT_NE(what.find("must have n = 9 entries, as x, on every rank; rank " +
+                        std::to_string(WorldSize() - 1) + " differs"),
+              std::string::npos)
+        << which << ": " << what;
+    ExpectSameOnAllRanks(static_cast<double>(what.size()), "message length");
+  }
 }
 
 }  // namespace
