@@ -1,5 +1,6 @@
 #include "trial_geometry.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -170,9 +171,17 @@ class BoxGeometry final : public TrialGeometry {
                  double alpha, Eigen::VectorXd& xt, double* block) override {
     double model = 0, moved = 0;
     for (Eigen::Index i = 0; i < x.size(); ++i) {
-      double t = x[i] + alpha * d[i];
-      if (t < lower_[i]) t = lower_[i];
-      if (t > upper_[i]) t = upper_[i];
+      // A step that reaches a bound lands on it exactly: x_i + (u_i - x_i) need not round to
+      // u_i, and a coordinate left an ulp inside its bound would count as free, not active.
+      const double step = alpha * d[i];
+      double t;
+      if (step >= upper_[i] - x[i]) {
+        t = upper_[i];
+      } else if (step <= lower_[i] - x[i]) {
+        t = lower_[i];
+      } else {
+        t = std::clamp(x[i] + step, lower_[i], upper_[i]);
+      }
       xt[i] = t;
       model += v[i] * (t - x[i]);
       moved += (t - x[i]) * (t - x[i]);
