@@ -473,6 +473,15 @@ TEST(BoundsTest, EveryVariableActive) {
   // P(x0 - g0) puts every variable on u: the first step, 1 (no coordinate of the projected-
   // gradient direction is left unclipped), lands on the solution.
   EXPECT_EQ(r.evaluations, 2);
+  // The same from x0 = 0.2 onto u = 0.9, where 0.2 + (0.9 - 0.2) rounds to 0.8999999999999999:
+  // the step that reaches the bound must land on it, not an ulp inside (counted free).
+  const Eigen::VectorXd u9 = Eigen::VectorXd::Constant(part.local_size(), 0.9);
+  Eigen::VectorXd z = Eigen::VectorXd::Constant(part.local_size(), 0.2);
+  const LbfgsResult r9 = dlbfgs::Minimize(obj, part, z, BoxOptions(), l, u9);
+  ASSERT_TRUE(r9.Converged()) << r9.message;
+  EXPECT_EQ(r9.active_bounds, n);
+  EXPECT_EQ(r9.evaluations, 2);
+  EXPECT_EQ(MaxOverRanks(z.size() > 0 ? (z - u9).cwiseAbs().maxCoeff() : 0.0), 0.0);
   // l = u everywhere: the projected start is the solution.
   Eigen::VectorXd y = Eigen::VectorXd::Zero(part.local_size());
   const LbfgsResult fixed = dlbfgs::Minimize(obj, part, y, BoxOptions(), u, u);
