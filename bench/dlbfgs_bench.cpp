@@ -168,7 +168,8 @@ double MemoryVectors(const Variant& v, int m) {
 // (`extra` per iteration) reads S, Y, v_t, s_t, y_t: 2m + 3. Classic: per stored pair a dot (2)
 // and an axpy (3) in each loop, plus 8 for copying g, scaling, negating and g'd; per evaluation
 // 3 + 2 + 7 (no history). A float32 history counts each of its columns as half a vector (fused:
-// m + 2, m + 12 and m + 3; classic: 3 per stored pair's dot and axpy in each loop).
+// m + 2, m + 12 and, for the extra pass, m + 2; classic: 3 per stored pair's dot and axpy in
+// each loop).
 double ModelBytes(const Variant& variant, int m, long long n, double e, double extra) {
   const bool f32 = variant.precision == dlbfgs::HistoryPrecision::kFloat32;
   const double h = f32 ? 0.5 : 1.0;  // one stored column, in vectors of doubles
@@ -177,7 +178,7 @@ double ModelBytes(const Variant& variant, int m, long long n, double e, double e
                                                                                    : 0.0;
   const double vectors =
       variant.two_loop == dlbfgs::TwoLoopType::kFused
-          ? (2.0 * m * h + 2) + e * 12 + carrying * 2.0 * m * h + extra * (2.0 * m * h + 3)
+          ? (2.0 * m * h + 2) + e * 12 + carrying * 2.0 * m * h + extra * (2.0 * m * h + 2 * h + 1)
           : (2.0 * m * (1 + h) + 2.0 * m * (2 + h) + 8) + e * 12.0;
   return 8 * vectors * static_cast<double>(n);
 }

@@ -141,9 +141,11 @@ struct LbfgsOptions {
   double gram_check_tol = 1e-8;
   /// Fused two-loop only: which trials carry the history products (see TrialProducts). It does
   /// not change the iterates (a resume may change it); it moves fewer bytes per rejected trial
-  /// for one more allreduce latency in some iterations. kEveryTrial (the default) unless line
-  /// searches often need 3 or more trials and latency is cheap: README, "Cheaper rejected
-  /// trials". LbfgsResult::product_allreduces counts the extra allreduces.
+  /// for one more allreduce latency in some iterations. kEveryTrial (the default, and for
+  /// latency-bound runs); kAfterSearch for bandwidth-bound runs whose searches average clearly
+  /// more than 1 + 3/(2m) evaluations per iteration; kFirstTrial where 3-trial searches
+  /// outnumber 2-trial ones (README, "Cheaper rejected trials", has the measurements).
+  /// LbfgsResult::product_allreduces counts the extra allreduces.
   TrialProducts trial_products = TrialProducts::kEveryTrial;
 
   /// Directory for checkpoints; "" writes none. Every rank writes its own file there (a shared
