@@ -57,6 +57,7 @@ const char* FlagOf(const std::string& field) {
       {"max_iterations", "--max-iterations"},
       {"max_evaluations", "--max-evaluations"},
       {"gram_refresh_interval", "--gram-refresh-interval"},
+      {"trial_products", "--trial-products"},
       {"checkpoint_every", "--checkpoint-every"},
   };
   for (const auto& [name, flag] : kFlags) {
@@ -190,6 +191,7 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
   out.update({{"history_size", a.options.history_size},
               {"two_loop", ToString(a.options.two_loop)},
               {"history_precision", ToString(a.options.history_precision)},
+              {"trial_products", ToString(a.options.trial_products)},
               {"line_search",
                r.line_search.empty() ? ToString(a.options.line_search) : r.line_search.c_str()},
               {"l1", a.options.l1_weight},
@@ -210,6 +212,7 @@ void PrintJson(const SolveArgs& a, const LbfgsResult& r, int ranks, const double
               {"skipped_updates", r.skipped_updates},
               {"history_resets", r.history_resets},
               {"gram_refreshes", r.gram_refreshes},
+              {"product_allreduces", r.product_allreduces},
               {"checkpoints", r.checkpoints},
               {"resumed", r.resumed},
               {"seconds", Number(times[0])},
@@ -311,6 +314,12 @@ void AddSolveFlags(CLI::App& sub, SolveArgs& a) {
                  "storage of the s, y history: float64 or float32")
       ->type_name("NAME")
       ->check(CLI::IsMember({"float64", "float32"}))
+      ->capture_default_str();
+  sub.add_option("--trial-products", a.trial_products,
+                 "fused: which line-search trials carry the history products: every, first or "
+                 "after (an accepted trial without them costs one more allreduce; same iterates)")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"every", "first", "after"}))
       ->capture_default_str();
   sub.add_option("--gram-refresh-interval", o.gram_refresh_interval,
                  "fused: recompute the Gram matrix every K iterations (0: never)")
@@ -436,6 +445,7 @@ int RunSolve(SolveArgs& a) {
   a.options.line_search = ParseLineSearchType(a.line_search);
   a.options.two_loop = ParseTwoLoopType(a.two_loop);
   a.options.history_precision = ParseHistoryPrecision(a.history_precision);
+  a.options.trial_products = ParseTrialProducts(a.trial_products);
   if (a.options.resume_dir == "auto") {
     a.options.resume_dir.clear();
     a.options.existing_checkpoint = ExistingCheckpoint::kResume;

@@ -20,6 +20,7 @@ struct SolveArgs {
   std::string line_search = "more-thuente";
   std::string two_loop = "fused";
   std::string history_precision = "float64";
+  std::string trial_products = "every";
   double condition = 1e4;
   bool condition_given = false;  // --condition was on the command line
   bool overwrite_checkpoint = false;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct Config {
   std::vector<std::string> variants = {"fused", "classic"};
   int iterations = 1000;
   double grad_tol = 1e-5;
+  double l1 = 0;  // LbfgsOptions::l1_weight (OWL-QN: more trials per search)
   int repeats = 3;
   bool triad_only = false;
 };
@@ -117,18 +119,38 @@ void PrintTriad(long long n, int repeats, int rank, int ranks) {
   if (rank == 0) std::printf("%s\n", report.dump().c_str());
 }
 
-// A variant name: "fused" or "classic", with "-f32" for a float32 history.
+// A variant name: "fused" or "classic", with "-f32" for a float32 history, then "-first" or
+// "-after" for LbfgsOptions::trial_products = kFirstTrial or kAfterSearch (fused only).
 struct Variant {
   dlbfgs::TwoLoopType two_loop;
   dlbfgs::HistoryPrecision precision;
+  dlbfgs::TrialProducts products;
 };
 
-Variant ParseVariant(const std::string& name) {
-  const std::string suffix = "-f32";
-  const bool f32 = name.size() > suffix.size() &&
-                   name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-  return {dlbfgs::ParseTwoLoopType(f32 ? name.substr(0, name.size() - suffix.size()) : name),
-          f32 ? dlbfgs::HistoryPrecision::kFloat32 : dlbfgs::HistoryPrecision::kFloat64};
+// Removes `suffix` from the end of `name` when it is there; returns whether it was.
+bool StripSuffix(std::string& name, const std::string& suffix) {
+  if (name.size() <= suffix.size() ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return false;
+  }
+  name.resize(name.size() - suffix.size());
+  return true;
+}
+
+Variant ParseVariant(std::string name) {
+  dlbfgs::TrialProducts products = dlbfgs::TrialProducts::kEveryTrial;
+  if (StripSuffix(name, "-first")) {
+    products = dlbfgs::TrialProducts::kFirstTrial;
+  } else if (StripSuffix(name, "-after")) {
+    products = dlbfgs::TrialProducts::kAfterSearch;
+  }
+  const bool f32 = StripSuffix(name, "-f32");
+  const dlbfgs::TwoLoopType two_loop = dlbfgs::ParseTwoLoopType(name);
+  if (two_loop == dlbfgs::TwoLoopType::kClassic && products != dlbfgs::TrialProducts::kEveryTrial) {
+    throw std::invalid_argument("-first and -after apply to the fused two-loop only");
+  }
+  return {two_loop, f32 ? dlbfgs::HistoryPrecision::kFloat32 : dlbfgs::HistoryPrecision::kFloat64,
+          products};
 }
 
 // The solver's vectors per rank, in n_local doubles: S and Y (2m + 2 columns, half as many
@@ -140,17 +162,24 @@ double MemoryVectors(const Variant& v, int m) {
 
 // Bytes this implementation streams per iteration with `e` evaluations, in n-vectors of doubles.
 // Fused: direction pass 2m + 2 (reads S, Y, g; writes d), then per evaluation the trial point 3,
-// the objective 2 (rosenbrock: reads x, writes g) and the trial pass 2m + 7 (reads S, Y, x, x_t,
-// g, g_t, d; writes s_t, y_t). Classic: per stored pair a dot (2) and an axpy (3) in each loop,
-// plus 8 for copying g, scaling, negating and g'd; per evaluation 3 + 2 + 7 (no history). A
-// float32 history counts each of its columns as half a vector (fused: m + 2 and m + 12; classic:
-// 3 per stored pair's dot and axpy in each loop).
-double ModelBytes(const Variant& variant, int m, long long n, double e) {
+// the objective 2 (rosenbrock: reads x, writes g) and the trial pass 7 (reads x, x_t, g, g_t, d;
+// writes s_t, y_t), plus 2m (reads S, Y) in each trial that carries the history products: all of
+// them (trial_products every), one per search (first) or none (after); each extra products pass
+// (`extra` per iteration) reads S, Y, v_t, s_t, y_t: 2m + 3. Classic: per stored pair a dot (2)
+// and an axpy (3) in each loop, plus 8 for copying g, scaling, negating and g'd; per evaluation
+// 3 + 2 + 7 (no history). A float32 history counts each of its columns as half a vector (fused:
+// m + 2, m + 12 and, for the extra pass, m + 2; classic: 3 per stored pair's dot and axpy in
+// each loop).
+double ModelBytes(const Variant& variant, int m, long long n, double e, double extra) {
   const bool f32 = variant.precision == dlbfgs::HistoryPrecision::kFloat32;
   const double h = f32 ? 0.5 : 1.0;  // one stored column, in vectors of doubles
-  const double vectors = variant.two_loop == dlbfgs::TwoLoopType::kFused
-                             ? (2.0 * m * h + 2) + e * (2.0 * m * h + 12)
-                             : (2.0 * m * (1 + h) + 2.0 * m * (2 + h) + 8) + e * 12.0;
+  const double carrying = variant.products == dlbfgs::TrialProducts::kEveryTrial   ? e
+                          : variant.products == dlbfgs::TrialProducts::kFirstTrial ? 1.0
+                                                                                   : 0.0;
+  const double vectors =
+      variant.two_loop == dlbfgs::TwoLoopType::kFused
+          ? (2.0 * m * h + 2) + e * 12 + carrying * 2.0 * m * h + extra * (2.0 * m * h + 2 * h + 1)
+          : (2.0 * m * (1 + h) + 2.0 * m * (2 + h) + 8) + e * 12.0;
   return 8 * vectors * static_cast<double>(n);
 }
 
@@ -167,12 +196,18 @@ int main(int argc, char** argv) {
   app.add_option("--problem", cfg.problem, "built-in problem");
   app.add_option("--n", cfg.n, "number of variables (1e6 is accepted)")->transform(kCount);
   app.add_option("--history", cfg.history, "history size m")->check(CLI::Range(1, 1000));
-  app.add_option("--two-loop", cfg.variants,
-                 "variants to run (fused, classic, fused-f32, classic-f32: float32 history)")
+  app.add_option(
+         "--two-loop", cfg.variants,
+         "variants to run (fused, classic, fused-f32, classic-f32: float32 history; fused ones "
+         "with -first or -after: trial_products first or after, e.g. fused-f32-first)")
       ->delimiter(',');
   app.add_option("--iterations", cfg.iterations, "iteration limit per run")
       ->check(CLI::PositiveNumber);
   app.add_option("--grad-tol", cfg.grad_tol, "stop when ||g|| <= this (0: run --iterations)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--l1", cfg.l1,
+                 "L1 weight (OWL-QN, backtracking: more trials per search; the traffic model "
+                 "does not count the orthant's vectors)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--repeats", cfg.repeats, "runs per variant (median)")->check(CLI::PositiveNumber);
   app.add_flag("--triad-only", cfg.triad_only,
@@ -215,6 +250,7 @@ int main(int argc, char** argv) {
     struct Samples {
       std::vector<double> per_iter, per_eval, obj, dir, comm, other, ratio, ratio_eval;
       double calls_per_iter = 0, calls_per_eval = 0, evals_per_iter = 0, iterations = 0;
+      double extra_per_iter = 0;  // product_allreduces per iteration
       std::string reason;
     };
     std::vector<Samples> samples(cfg.variants.size());
@@ -224,7 +260,9 @@ int main(int argc, char** argv) {
         o.history_size = cfg.history;
         o.two_loop = variants[v].two_loop;
         o.history_precision = variants[v].precision;
+        o.trial_products = variants[v].products;
         o.grad_tol = cfg.grad_tol;
+        o.l1_weight = cfg.l1;
         o.max_iterations = cfg.iterations;
         Eigen::VectorXd x(part.local_size());
         problem->StartingPoint(x);
@@ -248,6 +286,7 @@ int main(int argc, char** argv) {
         s.calls_per_iter = static_cast<double>(res.comm.allreduce_calls) / it;
         s.calls_per_eval = static_cast<double>(res.comm.allreduce_calls) / res.evaluations;
         s.evals_per_iter = res.evaluations / it;
+        s.extra_per_iter = res.product_allreduces / it;
         s.iterations = res.iterations;
         s.reason = dlbfgs::ToString(res.reason);
       }
@@ -261,6 +300,7 @@ int main(int argc, char** argv) {
                              {"history_size", cfg.history},
                              {"max_iterations", cfg.iterations},
                              {"grad_tol", cfg.grad_tol},
+                             {"l1", cfg.l1},
                              {"repeats", cfg.repeats},
                              {"triad_bytes_per_second", triad},
                              {"triad_bytes_per_second_min", Min(triads)},
@@ -283,7 +323,7 @@ int main(int argc, char** argv) {
           "bandwidth bound 8(4m+7)n = %.1f MB per iteration -> %.3f ms at the median triad; "
           "x bound: each run against the triads just before and after it (median, range)\n\n",
           bound_bytes / 1e6, bound_seconds * 1e3);
-      std::printf("%-11s %6s %6s %10s %9s %9s %9s %9s %8s %8s %9s %8s %11s %9s\n", "variant",
+      std::printf("%-15s %6s %6s %10s %9s %9s %9s %9s %8s %8s %9s %8s %11s %9s\n", "variant",
                   "iters", "ev/it", "ms/iter", "objective", "direction", "comm", "other", "ar/iter",
                   "ar/eval", "GB/s", "x bound", "range", "MB/rank");
     }
@@ -291,7 +331,8 @@ int main(int argc, char** argv) {
       const std::string& variant = cfg.variants[v];
       const Samples& s = samples[v];
       const double t = Median(s.per_iter);
-      const double model = ModelBytes(variants[v], cfg.history, cfg.n, s.evals_per_iter);
+      const double model =
+          ModelBytes(variants[v], cfg.history, cfg.n, s.evals_per_iter, s.extra_per_iter);
       const double memory = MemoryVectors(variants[v], cfg.history);
       const double memory_bytes = 8 * memory * static_cast<double>(part.local_size());
       report["variants"][variant] = {{"seconds_per_iteration", t},
@@ -304,6 +345,7 @@ int main(int argc, char** argv) {
                                      {"allreduce_calls_per_evaluation", s.calls_per_eval},
                                      {"iterations", s.iterations},
                                      {"evaluations_per_iteration", s.evals_per_iter},
+                                     {"product_allreduces_per_iteration", s.extra_per_iter},
                                      {"model_bytes_per_iteration", model},
                                      {"achieved_bytes_per_second", model / t},
                                      {"ratio_to_bound_per_evaluation", Median(s.ratio_eval)},
@@ -315,7 +357,7 @@ int main(int argc, char** argv) {
                                      {"reason", s.reason}};
       if (rank == 0) {
         std::printf(
-            "%-11s %6.0f %6.2f %10.3f %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %8.2f %5.2f-%.2f "
+            "%-15s %6.0f %6.2f %10.3f %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %9.2f %8.2f %5.2f-%.2f "
             "%9.1f\n",
             variant.c_str(), s.iterations, s.evals_per_iter, t * 1e3, Median(s.obj) * 1e3,
             Median(s.dir) * 1e3, Median(s.comm) * 1e3, Median(s.other) * 1e3, s.calls_per_iter,
@@ -363,6 +405,31 @@ int main(int argc, char** argv) {
             "%s-f32 is %.2fx faster than %s per iteration (median of the repeats' ratios, range "
             "%.2f-%.2f)\n",
             base, Median(speedups), base, Min(speedups), Max(speedups));
+      }
+    }
+    // trial_products first and after against every, for each base variant run in both.
+    for (const char* base : {"fused", "fused-f32"}) {
+      const auto a = std::find(cfg.variants.begin(), cfg.variants.end(), base);
+      if (a == cfg.variants.end()) continue;
+      for (const char* mode : {"-first", "-after"}) {
+        const auto b =
+            std::find(cfg.variants.begin(), cfg.variants.end(), std::string(base) + mode);
+        if (b == cfg.variants.end()) continue;
+        const Samples& e = samples[a - cfg.variants.begin()];
+        const Samples& f = samples[b - cfg.variants.begin()];
+        std::vector<double> speedups;  // every / mode within one repeat
+        for (size_t r = 0; r < f.per_iter.size(); ++r)
+          speedups.push_back(e.per_iter[r] / f.per_iter[r]);
+        const std::string key = *b + "_speedup";
+        report[key] = Median(speedups);
+        report[key + "_min"] = Min(speedups);
+        report[key + "_max"] = Max(speedups);
+        if (rank == 0) {
+          std::printf(
+              "%s is %.2fx faster than %s per iteration (median of the repeats' ratios, range "
+              "%.2f-%.2f)\n",
+              b->c_str(), Median(speedups), base, Min(speedups), Max(speedups));
+        }
       }
     }
     if (rank == 0) std::printf("%s\n", report.dump().c_str());

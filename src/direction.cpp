@@ -57,13 +57,15 @@ class FusedDirection final : public Direction {
   }
 
   int PayloadSize(const TrialRequest& request) const override {
+    // A refresh sits after the products block: a trial without products then sends it as zeros.
     const int slots = history_.slots();
-    return kCrossPerPair * slots + (request.refresh ? RefreshSize(slots) : 0);
+    if (!request.refresh) return request.products ? ProductsSize() : 0;
+    return ProductsSize() + RefreshSize(slots);
   }
 
   void Trial(const TrialVectors& t, const TrialRequest& request, double* header,
              double* block) override {
-    WriteOwnSums(TrialPass(history_, t, block), header);
+    WriteOwnSums(TrialPass(history_, t, request.products ? block : nullptr), header);
     header[kCheckSlope] = request.first ? gd_partial_ : 0;
     if (request.refresh) GramPartials(history_, block + kCrossPerPair * history_.slots());
   }
@@ -89,6 +91,13 @@ class FusedDirection final : public Direction {
     if (!PassesCurvature(pair, curvature_eps)) return false;
     history_.AppendPair(pair, block);
     return true;
+  }
+
+  int ProductsSize() const override { return kCrossPerPair * history_.slots(); }
+  // After a failed Gram check, Accept() clears the history before reading them.
+  bool NeedsProducts() const override { return history_.count() > 0 && !check_failed_; }
+  void Products(const Eigen::VectorXd& vt, double* block) override {
+    CrossPass(history_, vt, block);
   }
 
   bool CheckFailed() const override { return check_failed_; }

@@ -14,6 +14,9 @@ namespace dlbfgs::internal {
 struct TrialRequest {
   bool first = false;    ///< the first trial of a line search (the fused Gram check rides here)
   bool refresh = false;  ///< also recompute the whole Gram matrix (fused)
+  /// Carry the products with the stored pairs (fused; LbfgsOptions::trial_products). A trial
+  /// without them that is accepted gets them from Products() and one more allreduce.
+  bool products = true;
 };
 
 /// The search direction d = -H v from the (s, y) history, for the gradient v that the direction
@@ -47,6 +50,19 @@ class Direction {
   /// candidate pair when it passes the curvature safeguard (s'y > eps y'y, Nocedal & Wright,
   /// Section 7.2). Returns false when the pair was skipped. Local.
   virtual bool Accept(const double* header, const double* block, double curvature_eps) = 0;
+  /// Doubles of the products block (the direction block without a refresh); 0 for classic.
+  virtual int ProductsSize() const { return 0; }
+  /// Whether Accept() still reads the accepted trial's products with the stored pairs: a
+  /// non-empty history that the Gram check keeps. Local (on reduced values: the same on every
+  /// rank).
+  virtual bool NeedsProducts() const { return false; }
+  /// The accepted trial's partial products with the stored pairs, at the offsets its pass would
+  /// have written them in `block` (the accepted trial ran without request.products), bit for bit
+  /// those sums; v_t is the gradient the direction saw at it. Local.
+  virtual void Products(const Eigen::VectorXd& vt, double* block) {
+    (void)vt;
+    (void)block;
+  }
   /// The Gram check of the current search failed: the history must restart after this step.
   virtual bool CheckFailed() const { return false; }
   /// Forgets the stored pairs.

@@ -315,6 +315,9 @@ Driver::Step Driver::SearchAndStep() {
 }
 
 void Driver::AcceptStep(const PhiSample& sample) {
+  // The trial's products with the stored pairs, when it did not carry them (before the swap: they
+  // are formed from x_t's gradient).
+  evaluator_->CompleteProducts();
   std::swap(v_.x, v_.xt);
   std::swap(v_.g, v_.gt);
   geometry_->Accept();
@@ -454,6 +457,7 @@ LbfgsResult Driver::Finish(Eigen::Ref<Eigen::VectorXd> x, double setup_seconds,
   r.skipped_updates = s.skipped_updates;
   r.history_resets = s.history_resets;
   r.gram_refreshes = s.gram_refreshes;
+  r.product_allreduces = evaluator_->product_allreduces();
   r.seconds = Now() - start_time_;
   r.setup_seconds = setup_seconds;
   r.comm = reducer_.stats();

@@ -19,7 +19,7 @@ struct OptionField {
 /// Number of LbfgsOptions fields that every rank must agree on (all but the callback). A
 /// static_assert in options.cpp counts the struct's fields, so a field added to LbfgsOptions
 /// without an entry in OptionFields() does not compile.
-constexpr int kOptionFieldCount = 25;
+constexpr int kOptionFieldCount = 26;
 
 /// Every field of `o` but the callback, in declaration order, so that ranks that disagree can
 /// name the field. A field added to LbfgsOptions must be added here (and to ValidateOptions).

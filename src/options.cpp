@@ -84,6 +84,8 @@ std::array<OptionField, kOptionFieldCount> OptionFields(const LbfgsOptions& o) {
       Field("curvature_eps", o.curvature_eps, kAlgorithm),
       Field("gram_refresh_interval", o.gram_refresh_interval, kAlgorithm),
       Field("gram_check_tol", o.gram_check_tol, kAlgorithm),
+      // Bitwise the same iterates in every mode: only where the products are summed changes.
+      Field("trial_products", static_cast<int>(o.trial_products), kLimit),
       Field("checkpoint_dir", o.checkpoint_dir, kLimit),
       Field("checkpoint_every", o.checkpoint_every, kLimit),
       Field("existing_checkpoint", static_cast<int>(o.existing_checkpoint), kLimit),
@@ -158,6 +160,12 @@ std::string ValidateOptions(const LbfgsOptions& o) {
   if (!(o.gram_check_tol >= 0) || !std::isfinite(o.gram_check_tol)) {
     return Violation("gram_check_tol", o.gram_check_tol, ">= 0 and finite");
   }
+  if (o.trial_products != TrialProducts::kEveryTrial &&
+      o.trial_products != TrialProducts::kFirstTrial &&
+      o.trial_products != TrialProducts::kAfterSearch) {
+    return Violation("trial_products", static_cast<int>(o.trial_products),
+                     "kEveryTrial, kFirstTrial or kAfterSearch");
+  }
   if (o.checkpoint_every < 0) return Violation("checkpoint_every", o.checkpoint_every, ">= 0");
   if (o.checkpoint_every > 0 && o.checkpoint_dir.empty()) {
     return Violation("checkpoint_every", o.checkpoint_every, "0 when checkpoint_dir is empty");
@@ -185,6 +193,14 @@ HistoryPrecision ParseHistoryPrecision(const std::string& name) {
                               "' (expected float64 or float32)");
 }
 
+TrialProducts ParseTrialProducts(const std::string& name) {
+  if (name == "every") return TrialProducts::kEveryTrial;
+  if (name == "first") return TrialProducts::kFirstTrial;
+  if (name == "after") return TrialProducts::kAfterSearch;
+  throw std::invalid_argument("unknown trial products '" + name +
+                              "' (expected every, first or after)");
+}
+
 LineSearchType ParseLineSearchType(const std::string& name) {
   if (name == "more-thuente") return LineSearchType::kMoreThuente;
   if (name == "backtracking") return LineSearchType::kBacktracking;
@@ -196,6 +212,18 @@ const char* ToString(TwoLoopType type) { return type == TwoLoopType::kFused ? "f
 
 const char* ToString(HistoryPrecision precision) {
   return precision == HistoryPrecision::kFloat32 ? "float32" : "float64";
+}
+
+const char* ToString(TrialProducts products) {
+  switch (products) {
+    case TrialProducts::kFirstTrial:
+      return "first";
+    case TrialProducts::kAfterSearch:
+      return "after";
+    case TrialProducts::kEveryTrial:
+      break;
+  }
+  return "every";
 }
 
 const char* ToString(LineSearchType type) {

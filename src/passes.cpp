@@ -373,17 +373,55 @@ DLBFGS_INLINE double FormDirectionOn(const History& h, const DirectionCoefficien
   return gd;
 }
 
+// The stored pairs' entries of a cross block (CrossSlot layout), before the blocks add into them.
+DLBFGS_INLINE void ZeroCross(const History& h, double* cross) {
+  for (int k = 0; k < h.count(); ++k) std::fill_n(cross + kCrossPerPair * h.Slot(k), 6, 0.0);
+}
+
+// Adds rows [b, b + len) of the cross products of every stored pair with vec = {v_t, y_t, s_t}
+// (the block's rows) into cross: two pairs (four columns) per pass over the block's short vectors
+// (in L2). prod[3 r + 0, 1, 2] = col[r]'v_t, col[r]'y_t, col[r]'s_t. TrialPass and CrossPass both
+// run this, so that their sums are formed by the same operations in the same order.
+template <typename T>
+DLBFGS_INLINE void CrossBlock(const History& h, Eigen::Index b, Eigen::Index len, Eigen::Index last,
+                              const double* const* vec, double* cross) {
+  auto add = [cross](int j, const double* prod) {
+    double* o = cross + kCrossPerPair * j;
+    o[kSjVt] += prod[0];
+    o[kYjVt] += prod[3];
+    o[kSjYt] += prod[1];
+    o[kYjYt] += prod[4];
+    o[kSjSt] += prod[2];
+    o[kYjSt] += prod[5];
+  };
+  const int count = h.count();
+  int k = 0;
+  for (; k + 1 < count; k += 2) {
+    const int ja = h.Slot(k), jb = h.Slot(k + 1);
+    const T* col[4] = {SCol<T>(h, ja) + b, YCol<T>(h, ja) + b, SCol<T>(h, jb) + b,
+                       YCol<T>(h, jb) + b};
+    double prod[12];
+    CrossProducts<4, 3, T, double>(col, vec, len, last, prod);
+    add(ja, prod);
+    add(jb, prod + 6);
+  }
+  if (k < count) {
+    const int j = h.Slot(k);
+    const T* col[2] = {SCol<T>(h, j) + b, YCol<T>(h, j) + b};
+    double prod[6];
+    CrossProducts<2, 3, T, double>(col, vec, len, last, prod);
+    add(j, prod);
+  }
+}
+
 template <typename T>
 DLBFGS_INLINE TrialPartials TrialPassOn(History& h, const TrialVectors& v, double* cross) {
   constexpr bool kSingle = std::is_same_v<T, float>;
   const Eigen::Index n = v.x.size();
   const int t = h.Spare();
-  const int count = h.count();
   const bool separate_v = v.vt.data() != v.gt.data();
   TrialPartials p;
-  if (cross != nullptr) {
-    for (int k = 0; k < count; ++k) std::fill_n(cross + kCrossPerPair * h.Slot(k), 6, 0.0);
-  }
+  if (cross != nullptr) ZeroCross(h, cross);
   for (Eigen::Index b = 0; b < n; b += kBlock) {
     const Eigen::Index len = std::min(kBlock, n - b);
     const Eigen::Index last = n - b - 1;
@@ -413,8 +451,7 @@ DLBFGS_INLINE TrialPartials TrialPassOn(History& h, const TrialVectors& v, doubl
     p.yg += Sum(acc[6]);
     if (cross == nullptr) continue;
 
-    // Cross products with the stored pairs, two pairs (four columns) per pass over the block's
-    // v_t, y_t, s_t (in L2). prod[3 r + 0, 1, 2] = col[r]'v_t, col[r]'y_t, col[r]'s_t.
+    // Cross products with the stored pairs; float32: with the widened copy of the rounded pair.
     const double* vec[3] = {vtp, nullptr, nullptr};
     if constexpr (kSingle) {
       vec[1] = yd;
@@ -423,34 +460,38 @@ DLBFGS_INLINE TrialPartials TrialPassOn(History& h, const TrialVectors& v, doubl
       vec[1] = yt;
       vec[2] = st;
     }
-    auto add = [cross](int j, const double* prod) {
-      double* o = cross + kCrossPerPair * j;
-      o[kSjVt] += prod[0];
-      o[kYjVt] += prod[3];
-      o[kSjYt] += prod[1];
-      o[kYjYt] += prod[4];
-      o[kSjSt] += prod[2];
-      o[kYjSt] += prod[5];
-    };
-    int k = 0;
-    for (; k + 1 < count; k += 2) {
-      const int ja = h.Slot(k), jb = h.Slot(k + 1);
-      const T* col[4] = {SCol<T>(h, ja) + b, YCol<T>(h, ja) + b, SCol<T>(h, jb) + b,
-                         YCol<T>(h, jb) + b};
-      double prod[12];
-      CrossProducts<4, 3, T, double>(col, vec, len, last, prod);
-      add(ja, prod);
-      add(jb, prod + 6);
-    }
-    if (k < count) {
-      const int j = h.Slot(k);
-      const T* col[2] = {SCol<T>(h, j) + b, YCol<T>(h, j) + b};
-      double prod[6];
-      CrossProducts<2, 3, T, double>(col, vec, len, last, prod);
-      add(j, prod);
-    }
+    CrossBlock<T>(h, b, len, last, vec, cross);
   }
   return p;
+}
+
+// The products TrialPassOn forms with `cross`, without the trial's own sums: the candidate pair is
+// read back from the spare slot (float32: widened, block by block, into the same copy the trial
+// pass wrote, so the kernel sees the same doubles).
+template <typename T>
+DLBFGS_INLINE void CrossPassOn(History& h, const Eigen::VectorXd& vt, double* cross) {
+  const Eigen::Index n = h.local_size();
+  const int t = h.Spare();
+  ZeroCross(h, cross);
+  for (Eigen::Index b = 0; b < n; b += kBlock) {
+    const Eigen::Index len = std::min(kBlock, n - b);
+    const Eigen::Index last = n - b - 1;
+    const T* st = SCol<T>(h, t) + b;
+    const T* yt = YCol<T>(h, t) + b;
+    const double* vec[3] = {vt.data() + b, nullptr, nullptr};
+    if constexpr (std::is_same_v<T, float>) {
+      double* sd = h.rounded_pair();
+      double* yd = sd + std::min(kBlock, n);
+      std::copy_n(st, len, sd);
+      std::copy_n(yt, len, yd);
+      vec[1] = yd;
+      vec[2] = sd;
+    } else {
+      vec[1] = yt;
+      vec[2] = st;
+    }
+    CrossBlock<T>(h, b, len, last, vec, cross);
+  }
 }
 
 // The refresh must reproduce bit for bit the entries that TrialPass formed when each pair was
@@ -516,6 +557,14 @@ DLBFGS_KERNEL double FormDirection(const History& h, const DirectionCoefficients
 
 DLBFGS_KERNEL TrialPartials TrialPass(History& h, const TrialVectors& v, double* cross) {
   return h.single() ? TrialPassOn<float>(h, v, cross) : TrialPassOn<double>(h, v, cross);
+}
+
+DLBFGS_KERNEL void CrossPass(History& h, const Eigen::VectorXd& vt, double* cross) {
+  if (h.single()) {
+    CrossPassOn<float>(h, vt, cross);
+  } else {
+    CrossPassOn<double>(h, vt, cross);
+  }
 }
 
 DLBFGS_KERNEL void GramPartials(const History& h, double* out) {

@@ -44,6 +44,12 @@ struct TrialVectors {
 /// Gram update needs, at cross[kCrossPerPair j + CrossSlot] (payload.hpp). One pass.
 TrialPartials TrialPass(History& h, const TrialVectors& v, double* cross);
 
+/// For an accepted trial whose pass ran without `cross` (LbfgsOptions::trial_products): the same
+/// cross products TrialPass would have formed, of every stored pair with the candidate pair in
+/// the spare slot and with v_t, at cross[kCrossPerPair j + CrossSlot]. The same kernel over the
+/// same blocks in the same order, so the sums are bit for bit TrialPass's. One pass.
+void CrossPass(History& h, const Eigen::VectorXd& vt, double* cross);
+
 /// Partial sums of the Gram blocks among the stored pairs, for a refresh: three column-major
 /// (m+1) x (m+1) blocks indexed by slot, s_i's_j, then s_i'y_j, then y_i'y_j (zero elsewhere).
 /// One pass.

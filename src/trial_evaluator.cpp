@@ -70,7 +70,8 @@ PhiSample TrialEvaluator::Evaluate(double alpha) {
     sample.abort = true;
     return sample;
   }
-  const TrialRequest request{first_trial_, first_trial_ && state_.refresh_pending};
+  const TrialRequest request{first_trial_, first_trial_ && state_.refresh_pending,
+                             CarriesProducts(first_trial_)};
   const int count = direction_offset_ + direction_.PayloadSize(request);
   DLBFGS_ASSERT(count <= static_cast<int>(payload_.size()), "payload larger than preallocated");
   double* p = payload_.data();
@@ -104,6 +105,7 @@ PhiSample TrialEvaluator::Evaluate(double alpha) {
     const Eigen::VectorXd& vt = geometry_.TrialGradient(v_.xt, v_.gt, v_.d, geometry_block);
     const Eigen::VectorXd& gy = geometry_.PairGradient(v_.g, v_.gt, v_.d);
     direction_.Trial({v_.x, v_.xt, v_.g, gy, vt, v_.d}, request, p, p + direction_offset_);
+    vt_ = &vt;
     p[kF] = f_local;
     non_finite_here_ = !std::isfinite(f_local) || !std::isfinite(p[kGradSq]);
   }
@@ -124,6 +126,7 @@ PhiSample TrialEvaluator::Evaluate(double alpha) {
   }
   if (request.first) first_trial_moved_ = geometry_.Moved(geometry_block);
   first_trial_ = false;
+  carried_products_ = request.products;
 
   sample.phi = geometry_.Phi(p[kF], geometry_block);
   sample.dphi = geometry_.Slope(p[kSlope], geometry_block);
@@ -132,6 +135,28 @@ PhiSample TrialEvaluator::Evaluate(double alpha) {
     sample.phi = std::numeric_limits<double>::infinity();
   }
   return sample;
+}
+
+bool TrialEvaluator::CarriesProducts(bool first) const {
+  switch (options_.trial_products) {
+    case TrialProducts::kFirstTrial:
+      return first;
+    case TrialProducts::kAfterSearch:
+      return false;
+    case TrialProducts::kEveryTrial:
+      break;
+  }
+  return true;
+}
+
+void TrialEvaluator::CompleteProducts() {
+  if (carried_products_ || !direction_.NeedsProducts()) return;
+  double* block = payload_.data() + direction_offset_;
+  const int count = direction_.ProductsSize();
+  std::fill_n(block, count, 0.0);
+  direction_.Products(*vt_, block);
+  reducer_.Sum(block, count);
+  ++product_allreduces_;
 }
 
 // The reduced votes, in order: an objective error, a stop signal, a callback's stop request.

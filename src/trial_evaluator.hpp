@@ -53,6 +53,14 @@ class TrialEvaluator final : public PhiFunction {
   /// The next evaluation is the first of a line search (it carries the fused Gram check, and a
   /// pending Gram refresh).
   void BeginSearch() { first_trial_ = true; }
+  /// Collective, before the last evaluation is accepted: when it did not carry the history
+  /// products (LbfgsOptions::trial_products) and the direction still reads them, forms them in
+  /// one pass into its direction block and sums them in one extra allreduce (counted in
+  /// product_allreduces()). Nothing otherwise. No error can arise: every rank takes the same
+  /// branch on reduced values.
+  void CompleteProducts();
+  /// The extra allreduces of CompleteProducts() so far.
+  int product_allreduces() const { return product_allreduces_; }
   /// The reduced payload of the last evaluation.
   const double* header() const { return payload_.data(); }
   const double* geometry_block() const { return payload_.data() + kGeometryOffset; }
@@ -73,6 +81,7 @@ class TrialEvaluator final : public PhiFunction {
  private:
   static constexpr int kGeometryOffset = 13;  // kHeaderSize, checked in the .cpp
   bool Agree(bool failed, const std::string& what);
+  bool CarriesProducts(bool first) const;
   void StopOnRequest(int ranks);
 
   Objective& objective_;
@@ -87,6 +96,9 @@ class TrialEvaluator final : public PhiFunction {
   std::vector<double> payload_;
   bool first_trial_ = false;
   bool first_trial_moved_ = true;
+  bool carried_products_ = true;         // the last evaluation carried the history products
+  const Eigen::VectorXd* vt_ = nullptr;  // the direction's gradient at the last trial point
+  int product_allreduces_ = 0;
   bool non_finite_here_ = false;  // this rank's f or gradient block was not finite
   int stop_votes_ = 0;
   std::string callback_error_;

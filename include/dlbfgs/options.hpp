@@ -27,6 +27,21 @@ enum class HistoryPrecision {
   kFloat32,
 };
 
+/// Which trials of a line search carry the fused direction's products of their gradient and
+/// candidate pair with the 2m stored history vectors (6 per stored pair, in the trial's allreduce).
+/// An accepted trial that did not carry them gets them from one extra pass over the history and
+/// one extra allreduce, summed in the same blocked order: the iterates are bitwise those of
+/// kEveryTrial whatever the choice. Fused two-loop only (classic forms no such products).
+enum class TrialProducts {
+  /// Every trial streams the history: no extra allreduce, 2m history vectors read per trial.
+  kEveryTrial,
+  /// Only the first trial of a search (the step the line search accepts most often): a rejected
+  /// later trial reads no history; an accepted later trial costs one pass and one allreduce.
+  kFirstTrial,
+  /// No trial: each accepted step with a non-empty history costs one pass and one allreduce.
+  kAfterSearch,
+};
+
 /// Step-length rule.
 enum class LineSearchType {
   /// More & Thuente (1994): strong Wolfe conditions with safeguarded cubic interpolation.
@@ -124,6 +139,14 @@ struct LbfgsOptions {
   /// the line search) and as a direct partial sum (checked in the first trial's allreduce). When
   /// they differ by more than this relative amount the history is reset. Range >= 0.
   double gram_check_tol = 1e-8;
+  /// Fused two-loop only: which trials carry the history products (see TrialProducts). It does
+  /// not change the iterates (a resume may change it); it moves fewer bytes per rejected trial
+  /// for one more allreduce latency in some iterations. kEveryTrial (the default, and for
+  /// latency-bound runs); kAfterSearch for bandwidth-bound runs whose searches average clearly
+  /// more than 1 + 3/(2m) evaluations per iteration; kFirstTrial where 3-trial searches
+  /// outnumber 2-trial ones (README, "Cheaper rejected trials", has the measurements).
+  /// LbfgsResult::product_allreduces counts the extra allreduces.
+  TrialProducts trial_products = TrialProducts::kEveryTrial;
 
   /// Directory for checkpoints; "" writes none. Every rank writes its own file there (a shared
   /// file system on a cluster). A checkpoint is complete once its manifest is written and the
@@ -160,12 +183,16 @@ std::string ValidateOptions(const LbfgsOptions& options);
 TwoLoopType ParseTwoLoopType(const std::string& name);
 /// Parses "float64"/"float32" (throws std::invalid_argument otherwise). Local.
 HistoryPrecision ParseHistoryPrecision(const std::string& name);
+/// Parses "every"/"first"/"after" (throws std::invalid_argument otherwise). Local.
+TrialProducts ParseTrialProducts(const std::string& name);
 /// Parses "more-thuente"/"backtracking" (throws std::invalid_argument otherwise). Local.
 LineSearchType ParseLineSearchType(const std::string& name);
 /// "fused" or "classic". Local.
 const char* ToString(TwoLoopType type);
 /// "float64" or "float32". Local.
 const char* ToString(HistoryPrecision precision);
+/// "every", "first" or "after". Local.
+const char* ToString(TrialProducts products);
 /// "more-thuente" or "backtracking". Local.
 const char* ToString(LineSearchType type);
 

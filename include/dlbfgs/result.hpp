@@ -96,8 +96,13 @@ struct LbfgsResult {
   int skipped_updates = 0;  ///< pairs rejected by the curvature safeguard
   int history_resets = 0;   ///< times the history was cleared (non-descent, failed search, check)
   int gram_refreshes = 0;   ///< fused: full Gram recomputations
-  int checkpoints = 0;      ///< checkpoints written by this run
-  bool resumed = false;     ///< the run continued from a checkpoint (iterations count from it)
+  /// Fused, trial_products other than kEveryTrial: the extra allreduces that summed an accepted
+  /// trial's history products, one per iteration whose accepted trial did not carry them and
+  /// whose history was not empty. This call only, like `comm`: a fused run that is not resumed
+  /// makes comm.allreduce_calls = evaluations + 1 + product_allreduces (1: the start-up check).
+  int product_allreduces = 0;
+  int checkpoints = 0;   ///< checkpoints written by this run
+  bool resumed = false;  ///< the run continued from a checkpoint (iterations count from it)
   /// Counts restored from the checkpoint (0 unless resumed): this call made iterations -
   /// resumed_iterations iterations and evaluations - resumed_evaluations evaluations; `comm`,
   /// `seconds` and `phases` count this call only.

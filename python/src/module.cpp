@@ -474,6 +474,7 @@ py::dict ResultDict(const LbfgsResult& r) {
   d["skipped_updates"] = r.skipped_updates;
   d["history_resets"] = r.history_resets;
   d["gram_refreshes"] = r.gram_refreshes;
+  d["product_allreduces"] = r.product_allreduces;
   d["checkpoints"] = r.checkpoints;
   d["resumed"] = r.resumed;
   return d;

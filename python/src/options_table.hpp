@@ -93,6 +93,9 @@ inline void FromPython(py::handle v, const char* name, TwoLoopType& out) {
 inline void FromPython(py::handle v, const char* name, HistoryPrecision& out) {
   FromPythonEnum<HistoryPrecision, ParseHistoryPrecision>(v, name, out);
 }
+inline void FromPython(py::handle v, const char* name, TrialProducts& out) {
+  FromPythonEnum<TrialProducts, ParseTrialProducts>(v, name, out);
+}
 inline void FromPython(py::handle v, const char* name, LineSearchType& out) {
   FromPythonEnum<LineSearchType, ParseLineSearchType>(v, name, out);
 }
@@ -107,6 +110,7 @@ py::object ToPython(const T& value) {
 }
 inline py::object ToPython(TwoLoopType value) { return py::str(dlbfgs::ToString(value)); }
 inline py::object ToPython(HistoryPrecision value) { return py::str(dlbfgs::ToString(value)); }
+inline py::object ToPython(TrialProducts value) { return py::str(dlbfgs::ToString(value)); }
 inline py::object ToPython(LineSearchType value) { return py::str(dlbfgs::ToString(value)); }
 inline py::object ToPython(ExistingCheckpoint value) { return py::str(ToString(value)); }
 
@@ -139,6 +143,7 @@ inline const OptionRow kOptionTable[] = {
     Row<&LbfgsOptions::curvature_eps>("curvature_eps"),
     Row<&LbfgsOptions::gram_refresh_interval>("gram_refresh_interval"),
     Row<&LbfgsOptions::gram_check_tol>("gram_check_tol"),
+    Row<&LbfgsOptions::trial_products>("trial_products"),
     Row<&LbfgsOptions::checkpoint_dir>("checkpoint_dir"),
     Row<&LbfgsOptions::checkpoint_every>("checkpoint_every"),
     Row<&LbfgsOptions::existing_checkpoint>("existing_checkpoint"),

@@ -72,6 +72,21 @@ class OptionsTest(MpiTestCase):
         self.assertGreater(back.allreduce_calls, back.nfev + 1)
         self.assertEqual(m10.allreduce_calls, m10.nfev + 1)
 
+    def test_trial_products_keep_the_run_and_count_the_extra_allreduces(self):
+        part = dlbfgs.Partition(self.comm, 200, granularity=2)
+        problem = dlbfgs.Problem("trigonometric", part)
+        x0 = np.full(part.local_size, 1.0 / 200)
+        every = dlbfgs.minimize(problem, x0, part)
+        self.assertEqual(dlbfgs.default_options()["trial_products"], "every")
+        self.assertEqual(every.product_allreduces, 0)
+        for mode in ("first", "after"):
+            res = dlbfgs.minimize(problem, x0, part, trial_products=mode)
+            self.assertEqual((res.fun, res.nit, res.nfev), (every.fun, every.nit, every.nfev))
+            self.assertGreater(res.product_allreduces, 0)
+            self.assertEqual(res.allreduce_calls, res.nfev + 1 + res.product_allreduces)
+        with self.assertRaisesRegex(ValueError, "trial_products"):
+            dlbfgs.minimize(problem, x0, part, trial_products="sometimes")
+
     def test_l1_weight_runs_owlqn_and_reports_sparsity(self):
         # f = 1/2 sum (x_i - c_i)^2 + lam sum |x_i|: x_i = soft(c_i, lam), zero where |c_i| <= lam.
         n, lam = 50, 1.0

@@ -116,6 +116,31 @@ TEST(CliOptionsTest, HistoryZeroIsSteepestDescent) {
   EXPECT_EQ(a["allreduce_calls"].get<long long>(), a["evaluations"].get<long long>() + 1);
 }
 
+// --trial-products first and after: the same run bit for bit (f, iterations, evaluations), the
+// mode and the extra allreduces reported, and allreduce_calls = evaluations + 1 + the extra.
+// Kills: the flag ignored (no extra allreduce), or the extra ones not reported.
+TEST(CliOptionsTest, TrialProductsKeepsTheRunAndCountsTheExtraAllreduces) {
+  const std::string cmd = "solve --problem trigonometric --n 200 --json --quiet";
+  const Output every = RunCli(cmd, 2), first = RunCli(cmd + " --trial-products first", 2),
+               after = RunCli(cmd + " --trial-products after", 2);
+  ASSERT_EQ(every.status, 0) << every.err;
+  const nlohmann::json e = LastJson(every);
+  EXPECT_EQ(e["trial_products"], "every");
+  EXPECT_EQ(e["product_allreduces"], 0);
+  for (const Output* o : {&first, &after}) {
+    ASSERT_EQ(o->status, 0) << o->err;
+    const nlohmann::json j = LastJson(*o);
+    EXPECT_EQ(j["trial_products"], o == &first ? "first" : "after");
+    EXPECT_EQ(j["f"], e["f"]);
+    EXPECT_EQ(j["iterations"], e["iterations"]);
+    EXPECT_EQ(j["evaluations"], e["evaluations"]);
+    const long long extra = j["product_allreduces"].get<long long>();
+    EXPECT_GT(extra, 0);
+    EXPECT_EQ(j["allreduce_calls"].get<long long>(), j["evaluations"].get<long long>() + 1 + extra);
+  }
+  EXPECT_GT(LastJson(after)["product_allreduces"], LastJson(first)["product_allreduces"]);
+}
+
 // Kills: the relative test measured against another ||g0||, or stopping late or early.
 TEST(CliOptionsTest, GradRelTolStopsAtItsFractionOfTheFirstGradientNorm) {
   const double rel = 1e-4;

@@ -158,6 +158,7 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
       {"solve --problem rosenbrock --n 10 --gram-refresh-interval -2", "--gram-refresh-interval"},
       {"solve --problem rosenbrock --n 10 --line-search wolfe", "wolfe"},
       {"solve --problem rosenbrock --n 10 --two-loop fast", "fast"},
+      {"solve --problem rosenbrock --n 10 --trial-products sometimes", "--trial-products"},
       {"solve --problem rosenbrock --n 10 --unknown-flag", "unknown option '--unknown-flag'"},
       {"solve --problem rosenbrock --n 10 --histroy 5", "did you mean --history?"},
       {"solve --problem rosenbrock --n 10 7", "unexpected argument(s): 7"},

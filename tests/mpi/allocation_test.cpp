@@ -53,30 +53,38 @@ TEST(AllocationTest, IterationLoopDoesNotAllocate) {
          {dlbfgs::HistoryPrecision::kFloat64, dlbfgs::HistoryPrecision::kFloat32}) {
       for (auto ls :
            {dlbfgs::LineSearchType::kMoreThuente, dlbfgs::LineSearchType::kBacktracking}) {
-        for (const double l1 : {0.0, 0.1}) {  // the orthant geometry (OWL-QN) too
-          const auto part = dlbfgs::Partition::Uniform(MPI_COMM_SELF, 200, 2);
-          auto problem = dlbfgs::MakeProblem("rosenbrock", part);
-          Eigen::VectorXd x(part.local_size());
-          problem->StartingPoint(x);
-          std::vector<long long> counts;
-          counts.reserve(1000);
-          dlbfgs::LbfgsOptions o;
-          o.two_loop = variant;
-          o.history_precision = precision;
-          o.line_search = ls;
-          o.gram_refresh_interval = 4;  // the refresh path must not allocate either
-          o.l1_weight = l1;
-          o.callback = [&counts](const dlbfgs::IterationSummary&) {
-            counts.push_back(allocations.load());
-            return dlbfgs::CallbackResult::kContinue;
-          };
-          const auto r = dlbfgs::Minimize(*problem, part, x, o);
-          ASSERT_TRUE(r.Converged()) << r.message;
-          ASSERT_GT(counts.size(), 20u);
-          EXPECT_EQ(counts.back(), counts[1])
-              << dlbfgs::ToString(variant) << " " << dlbfgs::ToString(precision) << " "
-              << dlbfgs::ToString(ls) << " l1 " << l1;
-        }
+        for (const double l1 : {0.0, 0.1})  // the orthant geometry (OWL-QN) too
+          for (auto products :
+               {dlbfgs::TrialProducts::kEveryTrial, dlbfgs::TrialProducts::kFirstTrial,
+                dlbfgs::TrialProducts::kAfterSearch}) {
+            const auto part = dlbfgs::Partition::Uniform(MPI_COMM_SELF, 200, 2);
+            auto problem = dlbfgs::MakeProblem("rosenbrock", part);
+            Eigen::VectorXd x(part.local_size());
+            problem->StartingPoint(x);
+            std::vector<long long> counts;
+            counts.reserve(1000);
+            dlbfgs::LbfgsOptions o;
+            o.two_loop = variant;
+            o.history_precision = precision;
+            o.line_search = ls;
+            o.gram_refresh_interval = 4;  // the refresh path must not allocate either
+            o.l1_weight = l1;
+            o.trial_products = products;  // the extra products pass must not allocate either
+            o.callback = [&counts](const dlbfgs::IterationSummary&) {
+              counts.push_back(allocations.load());
+              return dlbfgs::CallbackResult::kContinue;
+            };
+            const auto r = dlbfgs::Minimize(*problem, part, x, o);
+            ASSERT_TRUE(r.Converged()) << r.message;
+            ASSERT_GT(counts.size(), 20u);
+            if (variant == dlbfgs::TwoLoopType::kFused &&
+                products != dlbfgs::TrialProducts::kEveryTrial) {
+              EXPECT_GT(r.product_allreduces, 0);
+            }
+            EXPECT_EQ(counts.back(), counts[1])
+                << dlbfgs::ToString(variant) << " " << dlbfgs::ToString(precision) << " "
+                << dlbfgs::ToString(ls) << " l1 " << l1 << " " << dlbfgs::ToString(products);
+          }
       }
     }
 }

@@ -734,6 +734,10 @@ TEST(SuiteStrengthTest, ValidateOptionsChecksTheRangeOfEveryField) {
       {"gram_refresh_interval", [&](LbfgsOptions& o) { o.gram_refresh_interval = 0; }, true},
       {"gram_check_tol", [&](LbfgsOptions& o) { o.gram_check_tol = 0; }, true},
       {"gram_check_tol", [&](LbfgsOptions& o) { o.gram_check_tol = -1e-300; }, false},
+      {"trial_products",
+       [&](LbfgsOptions& o) { o.trial_products = static_cast<dlbfgs::TrialProducts>(3); }, false},
+      {"trial_products",
+       [&](LbfgsOptions& o) { o.trial_products = dlbfgs::TrialProducts::kAfterSearch; }, true},
       {"checkpoint_every", [&](LbfgsOptions& o) { o.checkpoint_every = -1; }, false},
       {"checkpoint_every", [&](LbfgsOptions& o) { o.checkpoint_every = 0; }, true},
       // checkpoint_every > 0 needs a checkpoint_dir.
