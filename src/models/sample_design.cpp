@@ -14,6 +14,14 @@ namespace {
 
 /// This rank's rows as read, with global feature indices; the whole parameter vector is gathered
 /// into w_ for the margins and the whole gradient summed into g_ before the reduce-scatter.
+///
+/// An evaluation's pass reads, for every stored entry, the weights of its column (gather) and
+/// then adds to the gradient of the same column (scatter): random accesses over all n
+/// parameters, the evaluation's main cost (w and g are 0.8 MB each at d = 10^5, together more
+/// than a 1 MB L2). The pass therefore works on wg_, w and g interleaved in blocks of K weights
+/// followed by their K gradient entries: the scatter finds the cache line that the gather of
+/// the same column has just loaded, one cache miss per entry instead of two. Filling wg_ from
+/// w_ and g_ from wg_ costs two passes over n doubles, a small fraction of one over X.
 class SampleDesign final : public Design {
  public:
   SampleDesign(LibsvmData&& data, std::vector<std::int32_t>&& classes, const Partition& part,
@@ -35,6 +43,7 @@ class SampleDesign final : public Design {
     for (int r = 0; r < part.size(); ++r) counts_[r] = static_cast<int>(part.LocalSizeOf(r));
     w_.resize(static_cast<std::size_t>(part.global_size()));
     g_.resize(static_cast<std::size_t>(part.global_size()));
+    wg_.resize(2 * w_.size());
     classes_ = std::move(classes);
     share_begin_ = 0;
     share_end_ = rows();
@@ -70,53 +79,66 @@ class SampleDesign final : public Design {
   }
 
   // Row by row: margins, loss and the row's gradient terms while the row is in cache, so that
-  // X is streamed from memory once per evaluation instead of twice.
+  // X is streamed from memory once per evaluation instead of twice. Column j's weights are
+  // wg[2Kj .. 2Kj + K) and its gradient entries the K doubles after them (the class comment).
   double LossAndGradient(const double* x, const RowLoss& loss, double* z, double* r,
                          double* g_local) override {
     comm_.Allgatherv(x, counts_, w_.data());
-    std::fill(g_.begin(), g_.end(), 0.0);
-    const double* w = w_.data();
-    double* g = g_.data();
+    const int K = K_;
+    const std::int64_t units = static_cast<std::int64_t>(w_.size()) / K;
+    double* wg = wg_.data();
+    for (std::int64_t j = 0; j < units; ++j) {
+      for (int k = 0; k < K; ++k) {
+        wg[2 * K * j + k] = w_[K * j + k];
+        wg[2 * K * j + K + k] = 0;
+      }
+    }
     const std::int64_t n = rows();
     const std::int64_t* rs = row_start_.data();
     const std::int32_t* col = column_.data();
     const double* val = value_.data();
     const std::int32_t* c = classes_.data();
-    const int K = K_;
     double share = 0;
+    double bias_gradient = 0;
     if (K == 1) {
-      const double b = bias_ >= 0 ? w[bias_] : 0.0;
-      double bias_gradient = 0;
+      const double b = bias_ >= 0 ? w_[bias_] : 0.0;
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t lo = rs[i], hi = rs[i + 1];
-        const double s = b + SparseDot(col, val, lo, hi, w);
+        const double s = b + SparseDot<2>(col, val, lo, hi, wg);
         double dz = 0;
         share += BinaryLoss(s, c[i] != 0 ? 1.0 : -1.0, &dz);  // RowLoss with one output
         const double ri = loss.scale * dz;
-        for (std::int64_t e = lo; e < hi; ++e) g[col[e]] += ri * val[e];
+        for (std::int64_t e = lo; e < hi; ++e) {
+          wg[2 * static_cast<std::int64_t>(col[e]) + 1] += ri * val[e];
+        }
         bias_gradient += ri;
       }
-      if (bias_ >= 0) g[bias_] = bias_gradient;
     } else {
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t lo = rs[i], hi = rs[i + 1];
-        for (int k = 0; k < K; ++k) z[k] = bias_ >= 0 ? w[bias_ + k] : 0.0;
+        for (int k = 0; k < K; ++k) z[k] = bias_ >= 0 ? w_[bias_ + k] : 0.0;
         for (std::int64_t e = lo; e < hi; ++e) {
           const double v = val[e];
-          const double* wc = w + static_cast<std::int64_t>(col[e]) * K;
+          const double* wc = wg + 2 * K * static_cast<std::int64_t>(col[e]);
           for (int k = 0; k < K; ++k) z[k] += v * wc[k];
         }
         share += loss(z, c[i], r);
         for (std::int64_t e = lo; e < hi; ++e) {
           const double v = val[e];
-          double* gc = g + static_cast<std::int64_t>(col[e]) * K;
+          double* gc = wg + 2 * K * static_cast<std::int64_t>(col[e]) + K;
           for (int k = 0; k < K; ++k) gc[k] += v * r[k];
         }
         if (bias_ >= 0) {
-          for (int k = 0; k < K; ++k) g[bias_ + k] += r[k];
+          double* gb = wg + 2 * bias_ + K;  // the intercepts are unit d: 2Kd = 2 bias_
+          for (int k = 0; k < K; ++k) gb[k] += r[k];
         }
       }
     }
+    double* g = g_.data();
+    for (std::int64_t j = 0; j < units; ++j) {
+      for (int k = 0; k < K; ++k) g[K * j + k] = wg[2 * K * j + K + k];
+    }
+    if (K == 1 && bias_ >= 0) g[bias_] = bias_gradient;
     comm_.ReduceScatter(g, counts_, g_local);
     return share;
   }
@@ -184,6 +206,7 @@ class SampleDesign final : public Design {
   std::vector<int> counts_;  // parameters of each rank
   std::vector<double> w_;    // all parameters
   std::vector<double> g_;    // this rank's rows' gradient over all parameters
+  std::vector<double> wg_;   // LossAndGradient's interleaved w and g (the class comment)
 };
 
 }  // namespace
