@@ -85,14 +85,9 @@ class SampleDesign final : public Design {
       return;
     }
     const int K = K_;
+    const double* b = bias_ >= 0 ? w + bias_ : nullptr;
     for (std::int64_t i = 0; i < n; ++i) {
-      double* zi = z + i * K;
-      for (int k = 0; k < K; ++k) zi[k] = bias_ >= 0 ? w[bias_ + k] : 0.0;
-      for (std::int64_t e = rs[i]; e < rs[i + 1]; ++e) {
-        const double v = val[e];
-        const double* wc = w + static_cast<std::int64_t>(col[e]) * K;
-        for (int k = 0; k < K; ++k) zi[k] += v * wc[k];
-      }
+      SparseMargins(col, val, rs[i], rs[i + 1], w, K, K, b, z + i * K);
     }
   }
 
@@ -134,15 +129,11 @@ class SampleDesign final : public Design {
         bias_gradient += ri;
       }
     } else {
+      const double* b = bias_ >= 0 ? w_.data() + bias_ : nullptr;
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t lo = rs[i], hi = rs[i + 1];
         PrefetchStream(col, val, lo, hi, entries);
-        for (int k = 0; k < K; ++k) z[k] = bias_ >= 0 ? w_[bias_ + k] : 0.0;
-        for (std::int64_t e = lo; e < hi; ++e) {
-          const double v = val[e];
-          const double* wc = wg + 2 * K * static_cast<std::int64_t>(col[e]);
-          for (int k = 0; k < K; ++k) z[k] += v * wc[k];
-        }
+        SparseMargins(col, val, lo, hi, wg, 2 * K, K, b, z);
         share += loss(z, c[i], r);
         for (std::int64_t e = lo; e < hi; ++e) {
           const double v = val[e];
