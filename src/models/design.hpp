@@ -24,23 +24,20 @@ struct DesignShape {
   Eigen::Index parameters() const { return (features + (intercept ? 1 : 0)) * outputs; }
 };
 
-/// Σ_e val[e] · w[kStride · col[e]] over [lo, hi): the sparse row times a dense vector whose
-/// elements are kStride doubles apart (2: the samples layout's interleaved (w_j, g_j) pairs),
-/// with four partial sums so that the additions do not wait on each other (one chain of
-/// dependent adds would cost the FMA latency, 4 cycles, per entry).
-template <int kStride = 1>
+/// Σ_e val[e] · w[col[e]] over [lo, hi): the sparse row times a dense vector, with four partial
+/// sums so that the additions do not wait on each other (one chain of dependent adds would cost
+/// the FMA latency, 4 cycles, per entry).
 inline double SparseDot(const std::int32_t* col, const double* val, std::int64_t lo,
                         std::int64_t hi, const double* w) {
-  auto at = [col](std::int64_t e) { return kStride * static_cast<std::int64_t>(col[e]); };
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   std::int64_t e = lo;
   for (; e + 4 <= hi; e += 4) {
-    s0 += val[e] * w[at(e)];
-    s1 += val[e + 1] * w[at(e + 1)];
-    s2 += val[e + 2] * w[at(e + 2)];
-    s3 += val[e + 3] * w[at(e + 3)];
+    s0 += val[e] * w[col[e]];
+    s1 += val[e + 1] * w[col[e + 1]];
+    s2 += val[e + 2] * w[col[e + 2]];
+    s3 += val[e + 3] * w[col[e + 3]];
   }
-  for (; e < hi; ++e) s0 += val[e] * w[at(e)];
+  for (; e < hi; ++e) s0 += val[e] * w[col[e]];
   return (s0 + s1) + (s2 + s3);
 }
 

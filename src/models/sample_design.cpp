@@ -33,6 +33,38 @@ constexpr std::int64_t kStreamAhead = 512;
   for (std::int64_t e = from; e < to; e += 16) __builtin_prefetch(col + e, 0, 0);
 }
 
+// Entries ahead of the gather whose (w, g) pair it prefetches: about a row at ~100 entries per
+// row, so that the next row's pairs are on their way while this row's loss and scatter run (a
+// row's gathers otherwise start only when its margin's inputs are known). Measured on the kernel
+// alone: 64 to 128 alike, 16 too short; with the stream prefetch, 93 -> 87 ms per 5·10^7
+// entries (a prefetch loop per row, ahead of the gather, gained nothing).
+constexpr std::int64_t kGatherAhead = 128;
+
+// SparseDot over the interleaved pairs (w_j at wg[2j]), with four partial sums in the same
+// order, that also prefetches the pair of the entry kGatherAhead later, across row ends (up to
+// end, the entries stored), for writing: the scatter will add to its g_j. One test per four
+// entries keeps the prefetches in step with the loads.
+inline double PairDot(const std::int32_t* col, const double* val, std::int64_t lo, std::int64_t hi,
+                      const double* wg, std::int64_t end) {
+  auto at = [col](std::int64_t e) { return 2 * static_cast<std::int64_t>(col[e]); };
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  std::int64_t e = lo;
+  for (; e + 4 <= hi; e += 4) {
+    if (e + 4 + kGatherAhead <= end) {
+      for (int q = 0; q < 4; ++q) __builtin_prefetch(wg + at(e + q + kGatherAhead), 1, 3);
+    }
+    s0 += val[e] * wg[at(e)];
+    s1 += val[e + 1] * wg[at(e + 1)];
+    s2 += val[e + 2] * wg[at(e + 2)];
+    s3 += val[e + 3] * wg[at(e + 3)];
+  }
+  for (; e < hi; ++e) {
+    if (e + kGatherAhead < end) __builtin_prefetch(wg + at(e + kGatherAhead), 1, 3);
+    s0 += val[e] * wg[at(e)];
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
 /// This rank's rows as read, with global feature indices; the whole parameter vector is gathered
 /// into w_ for the margins and the whole gradient summed into g_ before the reduce-scatter.
 ///
@@ -122,7 +154,7 @@ class SampleDesign final : public Design {
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t lo = rs[i], hi = rs[i + 1];
         PrefetchStream(col, val, lo, hi, entries);
-        const double s = b + SparseDot<2>(col, val, lo, hi, wg);
+        const double s = b + PairDot(col, val, lo, hi, wg, entries);
         double dz = 0;
         share += BinaryLoss(s, c[i] != 0 ? 1.0 : -1.0, &dz);  // RowLoss with one output
         const double ri = loss.scale * dz;
