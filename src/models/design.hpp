@@ -41,6 +41,51 @@ inline double SparseDot(const std::int32_t* col, const double* val, std::int64_t
   return (s0 + s1) + (s2 + s3);
 }
 
+/// z[k] = b[k] + Σ_e val[e] · w[stride · col[e] + k] over [lo, hi) for the K classes (b null:
+/// no intercepts): the sparse row times the K × d weights stored feature-major, K contiguous
+/// per feature, `stride` doubles apart. The running sums of four classes at a time stay in
+/// registers: a loop over k inside the loop over e would keep z in memory (K is known only at
+/// run time, and z might alias w), making every entry wait on a store and reload of each z[k].
+/// Each z[k] still adds the entries in their order, so the sums are bitwise those of that loop.
+inline void SparseMargins(const std::int32_t* col, const double* val, std::int64_t lo,
+                          std::int64_t hi, const double* w, std::int64_t stride, int K,
+                          const double* b, double* z) {
+  auto at = [col, stride](std::int64_t e) { return stride * static_cast<std::int64_t>(col[e]); };
+  int k = 0;
+  for (; k + 4 <= K; k += 4) {
+    double a0 = b ? b[k] : 0.0, a1 = b ? b[k + 1] : 0.0;
+    double a2 = b ? b[k + 2] : 0.0, a3 = b ? b[k + 3] : 0.0;
+    for (std::int64_t e = lo; e < hi; ++e) {
+      const double v = val[e];
+      const double* wc = w + at(e) + k;
+      a0 += v * wc[0];
+      a1 += v * wc[1];
+      a2 += v * wc[2];
+      a3 += v * wc[3];
+    }
+    z[k] = a0;
+    z[k + 1] = a1;
+    z[k + 2] = a2;
+    z[k + 3] = a3;
+  }
+  for (; k + 2 <= K; k += 2) {
+    double a0 = b ? b[k] : 0.0, a1 = b ? b[k + 1] : 0.0;
+    for (std::int64_t e = lo; e < hi; ++e) {
+      const double v = val[e];
+      const double* wc = w + at(e) + k;
+      a0 += v * wc[0];
+      a1 += v * wc[1];
+    }
+    z[k] = a0;
+    z[k + 1] = a1;
+  }
+  for (; k < K; ++k) {
+    double a0 = b ? b[k] : 0.0;
+    for (std::int64_t e = lo; e < hi; ++e) a0 += val[e] * w[at(e) + k];
+    z[k] = a0;
+  }
+}
+
 /// The data in one layout. Margins() and Gradient() stream the stored entries once each.
 class Design {
  public:

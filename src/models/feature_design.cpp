@@ -132,18 +132,9 @@ class FeatureDesign final : public Design {
       }
     } else {
       const int K = K_;
+      const double* b = bias_offset_ >= 0 ? x + bias_offset_ : nullptr;
       for (std::int64_t i = 0; i < N; ++i) {
-        double* zi = z + i * K;
-        if (bias_offset_ >= 0) {
-          for (int k = 0; k < K; ++k) zi[k] = x[bias_offset_ + k];
-        } else {
-          for (int k = 0; k < K; ++k) zi[k] = 0;
-        }
-        for (std::int64_t e = rs[i]; e < rs[i + 1]; ++e) {
-          const double v = val[e];
-          const double* w = x + static_cast<std::int64_t>(col[e]) * K;
-          for (int k = 0; k < K; ++k) zi[k] += v * w[k];
-        }
+        SparseMargins(col, val, rs[i], rs[i + 1], x, K, K, b, z + i * K);
       }
     }
     comm_.AllreduceSum(z, N * K_);

@@ -394,4 +394,34 @@ TEST(LogregCliTest, CompareScriptPutsTheThreeToolsSideBySide) {
   EXPECT_LT(liblinear, dlbfgs * 1.01);
 }
 
+TEST(LogregCliTest, CompareScriptComparesL1ModelsWithTheMappedC) {
+  if (const std::string why = WhyNoScikitLearn(); !why.empty()) {
+    GTEST_SKIP() << "skipped: " << why << " (./scripts/setup.sh installs them)";
+  }
+  const std::string out = TempPath("compare-l1.out");
+  const int status =
+      std::system(("DLBFGS_EXE=" + kExe + " DLBFGS_MPIEXEC=" + kMpiexec + " " + kPython + " " +
+                   kCompare + " " + kHeartScale + " --l1 0.01 --grad-tol 1e-8 --json > " + out)
+                      .c_str());
+  const std::string text = ReadFile(out);
+  std::filesystem::remove(out);
+  ASSERT_EQ(status, 0) << text;
+  for (const char* tool : {"dlbfgs (2 ranks", "scikit-learn saga (l1)", "liblinear -s 6"}) {
+    EXPECT_NE(text.find(tool), std::string::npos) << tool << "\n" << text;
+  }
+  const nlohmann::json j = nlohmann::json::parse(Lines(text).back());
+  ASSERT_EQ(j["tools"].size(), 3u) << text;
+  EXPECT_EQ(j["l2"].get<double>(), 0.0);
+  EXPECT_NEAR(j["C"].get<double>(), 1 / (270 * 0.01), 1e-12);  // C = 1/(N lambda1)
+  const double dlbfgs = j["tools"][0]["F"].get<double>();
+  const double saga = j["tools"][1]["F"].get<double>();
+  const double liblinear = j["tools"][2]["F"].get<double>();
+  // saga leaves the intercept unpenalised: the same problem, the same optimum (1e-15 here).
+  EXPECT_LE(std::abs(dlbfgs - saga), 1e-8 * saga);
+  EXPECT_NEAR(dlbfgs, j["tools"][0]["F_reported"].get<double>(), 1e-14);
+  // liblinear -s 6 penalises its bias by the L1 term too: F is higher.
+  EXPECT_GT(liblinear, dlbfgs);
+  EXPECT_LT(liblinear, dlbfgs * 1.02);
+}
+
 }  // namespace

@@ -145,6 +145,11 @@ case "$1" in
     expect_bad "${scripts}/compare_logreg.py" "${tmp}/missing.svm"
     expect_bad "${scripts}/compare_logreg.py" x.svm --ranks two
     expect_bad "${scripts}/compare_logreg.py" x.svm --layout diagonal
+    expect_bad "${scripts}/compare_logreg.py" x.svm --l1-solver lbfgs
+    printf '+1 1:1\n-1 2:1\n' > "${tmp}/two.svm"
+    expect_bad "${scripts}/compare_logreg.py" "${tmp}/two.svm" --l1 0
+    expect_bad "${scripts}/compare_logreg.py" "${tmp}/two.svm" --l1 1e-3 --l2 1e-3
+    grep -q -- "--l2" "${tmp}/err" || fail "--l1 with --l2: the message does not name --l2"
     ;;
   bench_help)
     expect_usage "${scripts}/bench.sh" --help
