@@ -119,38 +119,53 @@ double* WriteableGradient(py::handle g, Eigen::Index size) {
   return const_cast<double*>(data);
 }
 
+// `v` as a NumPy array of real numbers in `a`; false with the problem in `error` when it is not
+// one (`expected` completes "NAME must be ...").
+bool AsRealArray(py::handle v, const std::string& name, const std::string& expected,
+                 InputError& error, py::array& a) {
+  try {
+    a = py::array::ensure(v);
+  } catch (const py::error_already_set&) {
+  }
+  if (!a) {
+    error.Set(InputError::kType, name + " must be " + expected + ", got " + TypeName(v));
+    return false;
+  }
+  const char kind = a.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u') {
+    error.Set(InputError::kType, name + " has dtype " + std::string(py::str(a.dtype())) +
+                                     "; expected float64 (or another real type)");
+    return false;
+  }
+  return true;
+}
+
+// The 1-D array `a` of `size` entries converted to float64 into out[0, size): astype copies with
+// the dtype conversion and any stride, then into the caller's contiguous buffer.
+void CopyAsDouble(const py::array& a, Eigen::Index size, double* out) {
+  py::array converted = a.attr("astype")("float64", "C");
+  std::memcpy(out, converted.data(), static_cast<std::size_t>(size) * sizeof(double));
+}
+
+// The message for an array of the wrong shape.
+std::string ShapeError(const std::string& name, const py::array& a, Eigen::Index size,
+                       const char* alternative) {
+  return name + " has shape " + std::string(py::str(a.attr("shape"))) + "; expected (" +
+         std::to_string(size) + ",)" + alternative;
+}
+
 // x0 (local block or full vector): a new C-contiguous float64 copy when x0 is a 1-D array of
 // real numbers of `size` entries, else an InputError (the caller agrees on it).
 py::array_t<double> ConvertStart(py::handle x0, Eigen::Index size, const char* name,
                                  InputError& error) {
   py::array a;
-  try {
-    a = py::array::ensure(x0);
-  } catch (const py::error_already_set&) {
-  }
-  if (!a) {
-    error.Set(InputError::kType,
-              std::string(name) + " must be an array of float64, got " + TypeName(x0));
-    return py::array_t<double>(0);
-  }
-  const char kind = a.dtype().kind();
-  if (kind != 'f' && kind != 'i' && kind != 'u') {
-    error.Set(InputError::kType, std::string(name) + " has dtype " +
-                                     std::string(py::str(a.dtype())) +
-                                     "; expected float64 (or another real type)");
-    return py::array_t<double>(0);
-  }
+  if (!AsRealArray(x0, name, "an array of float64", error, a)) return py::array_t<double>(0);
   if (a.ndim() != 1 || a.shape(0) != size) {
-    error.Set(InputError::kValue, std::string(name) + " has shape " +
-                                      std::string(py::str(a.attr("shape"))) + "; expected (" +
-                                      std::to_string(size) + ",)");
+    error.Set(InputError::kValue, ShapeError(name, a, size, ""));
     return py::array_t<double>(0);
   }
   py::array_t<double> copy(static_cast<py::ssize_t>(size));
-  // astype copies with the dtype conversion and any stride; then into our contiguous array.
-  py::array converted = a.attr("astype")("float64", "C");
-  std::memcpy(copy.mutable_data(), converted.data(),
-              static_cast<std::size_t>(size) * sizeof(double));
+  CopyAsDouble(a, size, copy.mutable_data());
   return copy;
 }
 
@@ -164,32 +179,16 @@ Eigen::VectorXd ConvertVector(py::handle v, Eigen::Index size, double fill, cons
   Eigen::VectorXd out = Eigen::VectorXd::Constant(size, fill);
   if (v.is_none()) return out;
   py::array a;
-  try {
-    a = py::array::ensure(v);
-  } catch (const py::error_already_set&) {
-  }
-  if (!a) {
-    error.Set(InputError::kType,
-              name + " must be a real number or an array of float64, got " + TypeName(v));
-    return out;
-  }
-  const char kind = a.dtype().kind();
-  if (kind != 'f' && kind != 'i' && kind != 'u') {
-    error.Set(InputError::kType, name + " has dtype " + std::string(py::str(a.dtype())) +
-                                     "; expected float64 (or another real type)");
-    return out;
-  }
+  if (!AsRealArray(v, name, "a real number or an array of float64", error, a)) return out;
   if (a.ndim() == 0) {
     out.setConstant(py::float_(a.attr("item")()).cast<double>());
     return out;
   }
   if (a.ndim() != 1 || a.shape(0) != size) {
-    error.Set(InputError::kValue, name + " has shape " + std::string(py::str(a.attr("shape"))) +
-                                      "; expected (" + std::to_string(size) + ",) or a scalar");
+    error.Set(InputError::kValue, ShapeError(name, a, size, " or a scalar"));
     return out;
   }
-  py::array converted = a.attr("astype")("float64", "C");
-  std::memcpy(out.data(), converted.data(), static_cast<std::size_t>(size) * sizeof(double));
+  CopyAsDouble(a, size, out.data());
   return out;
 }
 
