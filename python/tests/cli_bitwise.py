@@ -11,8 +11,6 @@ in-place and buffered in-place gradients), and the three runs must return the sa
 import csv
 import sys
 
-import numpy as np
-
 from mpi_unittest import MpiTestCase, main
 from rosenbrock import RosenbrockBuffered, rosenbrock, rosenbrock_inplace
 

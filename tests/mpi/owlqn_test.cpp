@@ -137,8 +137,9 @@ TEST(OwlqnTest, PerVariableWeightsWithZerosLeaveThoseVariablesUnpenalised) {
     const double lambda = 2.0 * w[k];
     err = std::max(err, std::fabs(x[k] - SoftThreshold(SeparableQuadratic::Threshold(i),
                                                        lambda / SeparableQuadratic::A(i))));
-    if (w[k] == 0)
+    if (w[k] == 0) {
       EXPECT_NEAR(x[k], SeparableQuadratic::Threshold(i), 1e-6) << "unpenalised x[" << i << "]";
+    }
   }
   EXPECT_LE(MaxOverRanks(err), 1e-6);
   EXPECT_LE(KktResidual(obj, part, x, 2.0 * w), 1e-6);
