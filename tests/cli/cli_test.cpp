@@ -178,13 +178,9 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
   for (const auto& c : cases) commands.push_back(c.args);
   const std::vector<Output> outputs = RunEachDirectlyAndOnTwoRanks(commands);
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const Case& c = cases[i / 2];
-    const Output& o = outputs[i];
-    const int ranks = i % 2 == 0 ? 0 : 2;
-    EXPECT_EQ(o.status, 2) << c.args << " (" << ranks << " ranks)";
-    const auto lines = Lines(o.err);
-    ASSERT_EQ(lines.size(), 1u) << c.args << " (" << ranks << " ranks):\n" << o.err;
-    EXPECT_NE(lines[0].find(c.names), std::string::npos) << c.args << ": " << lines[0];
+    SCOPED_TRACE(std::string(cases[i / 2].args) + " at " + std::to_string(i % 2 == 0 ? 0 : 2) +
+                 " ranks");
+    ExpectOneLineExitTwo(outputs[i], cases[i / 2].names);
   }
 }
 
@@ -213,14 +209,10 @@ TEST(CliTest, BadBoundsAreOneLineNamingTheFlagAndExitTwo) {
   }
   const std::vector<Output> outputs = RunEachDirectlyAndOnTwoRanks(commands);
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const Case& c = cases[i / 2];
-    const Output& o = outputs[i];
-    const int ranks = i % 2 == 0 ? 0 : 2;
-    EXPECT_EQ(o.status, 2) << c.args << " (" << ranks << " ranks)";
-    const auto lines = Lines(o.err);
-    ASSERT_EQ(lines.size(), 1u) << c.args << " (" << ranks << " ranks):\n" << o.err;
-    EXPECT_NE(lines[0].find(c.names), std::string::npos) << c.args << ": " << lines[0];
-    EXPECT_EQ(o.out.find('{'), std::string::npos) << "no result for " << c.args;
+    SCOPED_TRACE(std::string(cases[i / 2].args) + " at " + std::to_string(i % 2 == 0 ? 0 : 2) +
+                 " ranks");
+    ExpectOneLineExitTwo(outputs[i], cases[i / 2].names);
+    EXPECT_EQ(outputs[i].out.find('{'), std::string::npos) << "no result";
   }
 }
 
