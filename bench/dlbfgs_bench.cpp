@@ -365,71 +365,38 @@ int main(int argc, char** argv) {
             memory_bytes / 1e6);
       }
     }
-    const auto fused = std::find(cfg.variants.begin(), cfg.variants.end(), "fused");
-    const auto classic = std::find(cfg.variants.begin(), cfg.variants.end(), "classic");
-    if (fused != cfg.variants.end() && classic != cfg.variants.end()) {
-      const Samples& f = samples[fused - cfg.variants.begin()];
-      const Samples& c = samples[classic - cfg.variants.begin()];
-      std::vector<double> speedups;  // classic / fused within one repeat
-      for (size_t r = 0; r < f.per_iter.size(); ++r) {
-        speedups.push_back(c.per_iter[r] / f.per_iter[r]);
-      }
-      const double speedup = Median(speedups);
-      report["fused_speedup_over_classic"] = speedup;
-      report["fused_speedup_over_classic_min"] = Min(speedups);
-      report["fused_speedup_over_classic_max"] = Max(speedups);
+    // "fast is X faster than slow": the median over the repeats of slow's time per iteration
+    // over fast's (both within one repeat), with its range, into report[key] (key_min, key_max)
+    // and printed on rank 0; nothing unless both variants ran.
+    const auto speedup = [&](const std::string& fast, const std::string& slow,
+                             const std::string& key) {
+      const auto f = std::find(cfg.variants.begin(), cfg.variants.end(), fast);
+      const auto w = std::find(cfg.variants.begin(), cfg.variants.end(), slow);
+      if (f == cfg.variants.end() || w == cfg.variants.end()) return;
+      const Samples& a = samples[f - cfg.variants.begin()];
+      const Samples& b = samples[w - cfg.variants.begin()];
+      std::vector<double> ratios;
+      for (size_t r = 0; r < a.per_iter.size(); ++r)
+        ratios.push_back(b.per_iter[r] / a.per_iter[r]);
+      report[key] = Median(ratios);
+      report[key + "_min"] = Min(ratios);
+      report[key + "_max"] = Max(ratios);
       if (rank == 0) {
         std::printf(
-            "\nfused is %.2fx faster than classic per iteration (median of the repeats' "
-            "ratios, range %.2f-%.2f)\n",
-            speedup, Min(speedups), Max(speedups));
-      }
-    }
-    // The float32 history against float64, for each two-loop run in both.
-    for (const char* base : {"fused", "classic"}) {
-      const auto a = std::find(cfg.variants.begin(), cfg.variants.end(), base);
-      const auto b =
-          std::find(cfg.variants.begin(), cfg.variants.end(), std::string(base) + "-f32");
-      if (a == cfg.variants.end() || b == cfg.variants.end()) continue;
-      const Samples& d = samples[a - cfg.variants.begin()];
-      const Samples& f = samples[b - cfg.variants.begin()];
-      std::vector<double> speedups;  // float64 / float32 within one repeat
-      for (size_t r = 0; r < f.per_iter.size(); ++r)
-        speedups.push_back(d.per_iter[r] / f.per_iter[r]);
-      const std::string key = std::string(base) + "_f32_speedup";
-      report[key] = Median(speedups);
-      report[key + "_min"] = Min(speedups);
-      report[key + "_max"] = Max(speedups);
-      if (rank == 0) {
-        std::printf(
-            "%s-f32 is %.2fx faster than %s per iteration (median of the repeats' ratios, range "
+            "%s is %.2fx faster than %s per iteration (median of the repeats' ratios, range "
             "%.2f-%.2f)\n",
-            base, Median(speedups), base, Min(speedups), Max(speedups));
+            fast.c_str(), Median(ratios), slow.c_str(), Min(ratios), Max(ratios));
       }
+    };
+    if (rank == 0) std::printf("\n");
+    speedup("fused", "classic", "fused_speedup_over_classic");
+    // The float32 history against float64, and the trial_products modes against every.
+    for (const std::string base : {"fused", "classic"}) {
+      speedup(base + "-f32", base, base + "_f32_speedup");
     }
-    // trial_products first and after against every, for each base variant run in both.
-    for (const char* base : {"fused", "fused-f32"}) {
-      const auto a = std::find(cfg.variants.begin(), cfg.variants.end(), base);
-      if (a == cfg.variants.end()) continue;
+    for (const std::string base : {"fused", "fused-f32"}) {
       for (const char* mode : {"-first", "-after"}) {
-        const auto b =
-            std::find(cfg.variants.begin(), cfg.variants.end(), std::string(base) + mode);
-        if (b == cfg.variants.end()) continue;
-        const Samples& e = samples[a - cfg.variants.begin()];
-        const Samples& f = samples[b - cfg.variants.begin()];
-        std::vector<double> speedups;  // every / mode within one repeat
-        for (size_t r = 0; r < f.per_iter.size(); ++r)
-          speedups.push_back(e.per_iter[r] / f.per_iter[r]);
-        const std::string key = *b + "_speedup";
-        report[key] = Median(speedups);
-        report[key + "_min"] = Min(speedups);
-        report[key + "_max"] = Max(speedups);
-        if (rank == 0) {
-          std::printf(
-              "%s is %.2fx faster than %s per iteration (median of the repeats' ratios, range "
-              "%.2f-%.2f)\n",
-              b->c_str(), Median(speedups), base, Min(speedups), Max(speedups));
-        }
+        speedup(base + mode, base, base + mode + "_speedup");
       }
     }
     if (rank == 0) std::printf("%s\n", report.dump().c_str());
