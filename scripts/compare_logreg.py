@@ -67,16 +67,21 @@ def objective(X, labels, classes, W, b, l2, l1=0.0):
     return f, float(np.mean(predicted == index))
 
 
+def read_header(lines, i, end):
+    """The "key value" lines of a model file from line i up to the line `end`: (dict, its index)."""
+    header = {}
+    while lines[i] != end:
+        key, _, value = lines[i].partition(" ")
+        header[key] = value
+        i += 1
+    return header, i
+
+
 def read_dlbfgs_model(path, d):
     """W (K x d) and b (K) from a dlbfgs model file."""
     with open(path) as f:
         lines = f.read().split("\n")
-    header = {}
-    i = 1
-    while lines[i] != "weights":
-        key, _, value = lines[i].partition(" ")
-        header[key] = value
-        i += 1
+    header, i = read_header(lines, 1, "weights")
     labels = [float(v) for v in header["labels"].split()]
     K = 1 if len(labels) == 2 else len(labels)
     base = int(header.get("index_base", "1"))
@@ -143,12 +148,7 @@ def run_liblinear(args, C, X_shape, classes, solver):
     with open(model) as f:
         lines = f.read().split("\n")
     os.unlink(model)
-    header = {}
-    i = 0
-    while lines[i] != "w":
-        key, _, value = lines[i].partition(" ")
-        header[key] = value
-        i += 1
+    header, i = read_header(lines, 0, "w")
     labels = [float(v) for v in header["label"].split()]
     rows = [[float(v) for v in line.split()] for line in lines[i + 1:] if line.strip()]
     w = np.array(rows)  # (d + 1) x (1 or K): the last row is the bias (bias value 1)
